@@ -1,0 +1,60 @@
+# Control-machine commands. Every step of `setup` is skipped when already done.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= /usr/bin/python3
+CACHE ?= $(HOME)/.cache/djangoops
+IMAGES ?= debian12 debian13
+# Scenarios to run; default: every directory under molecule/.
+SCENARIOS ?= $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml))))
+APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl
+
+export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
+
+.PHONY: help setup apt venv images lint pytest test-example molecule test
+
+help:
+	@echo "make setup         apt packages, the toolchain venv, the test images"
+	@echo "make lint          yamllint + ansible-lint (production profile)"
+	@echo "make test          lint, pytest on tests/, the example's tests, every Molecule scenario"
+	@echo "make molecule SCENARIOS='nginx postgresql'   some scenarios only"
+
+setup: apt venv images
+
+apt:
+	@if dpkg-query -W -f='$${Status}\n' $(APT_PACKAGES) 2>/dev/null | grep -vq 'install ok installed' \
+	   || [ "$$(dpkg-query -W -f='$${Status}\n' $(APT_PACKAGES) 2>/dev/null | wc -l)" -ne "$(words $(APT_PACKAGES))" ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  echo "apt: installed $(APT_PACKAGES)"; \
+	else echo "apt: packages already installed"; fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt
+	[ -x $(VENV)/bin/python ] || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+images:
+	mkdir -p $(addprefix $(CACHE)/apt-,$(IMAGES))
+	for image in $(IMAGES); do tools/build-image.sh $$image; done
+
+lint: venv
+	yamllint --strict .
+	ansible-lint
+
+pytest: venv
+	tools/pytest-strict.sh tests
+
+test-example:
+	bash example/run-tests.sh
+
+molecule: venv images
+	tools/run-scenarios.sh $(SCENARIOS)
+
+test: setup lint pytest test-example molecule

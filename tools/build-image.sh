@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Build a systemd-ready Debian test image with debootstrap and import it into podman.
+# Usage: tools/build-image.sh debian12|debian13
+# The image is rebuilt only when missing or when its recipe (this script, the CA files,
+# the mirror) changed; the recipe's hash is stored in the image's "recipe" label.
+set -euo pipefail
+
+name=${1:?usage: $0 debian12|debian13}
+case "$name" in
+  debian12) suite=bookworm ;;
+  debian13) suite=trixie ;;
+  *) echo "unknown image $name (debian12|debian13)" >&2; exit 2 ;;
+esac
+here=$(cd "$(dirname "$0")/.." && pwd)
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/.config/containers.conf}"
+tag="localhost/djangoops-$name:latest"
+packages=systemd,systemd-sysv,python3,sudo,ca-certificates,iproute2
+
+# The Debian mirror this machine already uses: first non-security "debian" URI in its apt sources.
+mirror=$(
+  { grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{for (i = 2; i <= NF; i++) print $i}'
+    grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print ($2 ~ /^\[/) ? $3 : $2}'
+  } | grep -E '/debian/?$' | grep -v security | head -n 1 || true
+)
+[ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt/sources.list*" >&2; exit 1; }
+
+shopt -s nullglob
+cas=(/usr/local/share/ca-certificates/*.crt)
+recipe=$(cat "$0" "${cas[@]}" <(echo "$mirror $suite $packages") | sha256sum | cut -c1-16)
+
+current=$(podman image inspect --format '{{ index .Labels "recipe" }}' "$tag" 2>/dev/null || true)
+if [ "$current" = "$recipe" ]; then
+  echo "$tag is up to date (recipe $recipe)"
+  exit 0
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+rootfs="$work/rootfs"
+echo "building $tag from $suite ($mirror)"
+debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  || { tail -n 30 "$work/debootstrap.log" >&2; exit 1; }
+
+# Test images only: trust the control machine's extra CAs so pip inside containers works behind its TLS proxy.
+for ca in "${cas[@]}"; do cp "$ca" "$rootfs/usr/local/share/ca-certificates/"; done
+chroot "$rootfs" update-ca-certificates >/dev/null
+
+# Modules cannot be loaded inside a container; the unit fails and marks the system degraded on Debian 13.
+ln -sf /dev/null "$rootfs/etc/systemd/system/systemd-modules-load.service"
+# No getty on a container console.
+ln -sf /dev/null "$rootfs/etc/systemd/system/getty@tty1.service"
+: >"$rootfs/etc/machine-id"
+chroot "$rootfs" apt-get clean
+
+tar -C "$rootfs" -c . | podman import \
+  --change 'CMD ["/sbin/init"]' \
+  --change "LABEL recipe=$recipe" \
+  - "$tag" >/dev/null
+echo "built $tag (recipe $recipe)"
