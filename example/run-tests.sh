@@ -16,8 +16,12 @@ if [[ ! -x "$venv/bin/python" ]]; then
     "$python" -m venv "$venv"
 fi
 
-# requirements-test.txt includes requirements.txt, so both files decide whether to reinstall.
-wanted="$(cat "$example_dir/requirements-test.txt" "$example_dir/requirements.txt" | sha256sum | cut -d' ' -f1)"
+# requirements-test.txt includes requirements.txt, so both files (and the interpreter's version)
+# decide whether to reinstall.
+wanted="$(
+    { "$venv/bin/python" --version; cat "$example_dir/requirements-test.txt" "$example_dir/requirements.txt"; } \
+        | sha256sum | cut -d' ' -f1
+)"
 if [[ "$(cat "$stamp" 2>/dev/null || true)" != "$wanted" ]]; then
     echo "run-tests.sh: installing requirements-test.txt into $venv" >&2
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
