@@ -3,8 +3,14 @@
 Molecule hands testinfra an inventory whose hosts use the podman connection, which testinfra
 runs through a full `ansible` call per command (about a second each). The `host` fixture here
 talks to the same container with `podman exec` instead; `ansible_host` keeps the Ansible backend
-for the few tests that need `host.ansible(...)`.
+for the few tests that need `host.ansible(...)`. `run_playbook` runs a playbook of the
+scenario against its instances (for tests of bad input).
 """
+
+import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -20,3 +26,33 @@ def ansible_host(_testinfra_host: Host) -> Host:
 def host(_testinfra_host: Host) -> Host:
     name = _testinfra_host.backend.host
     return testinfra.get_host(f"podman://{name}")
+
+
+def _run_playbook(
+    playbook: str, extra_vars: dict | None = None, limit: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run a playbook of the current scenario against its instances, as `molecule converge` would.
+
+    Used to prove that bad input stops a role with a message naming the variable: the caller
+    asserts on returncode and on stdout (which holds stderr too: ansible-core
+    2.19 prints task errors there). `playbook` is relative to the scenario directory.
+    """
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    env = dict(os.environ)
+    env.setdefault("ANSIBLE_ROLES_PATH", str(Path(__file__).resolve().parent.parent / "roles"))
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / playbook)]
+    if extra_vars:
+        cmd += ["--extra-vars", json.dumps(extra_vars)]
+    if limit:
+        cmd += ["--limit", limit]
+    return subprocess.run(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def run_playbook():
+    """The `_run_playbook` function, as a fixture: `run_playbook("bad.yml", {...}, limit=name)`."""
+    return _run_playbook

@@ -29,3 +29,9 @@ def test_service_serves_page(host, path):
         f"sys.stdout.write(urllib.request.urlopen(\"http://127.0.0.1:8080{path}\").read().decode())'"
     )
     assert body == f"harness ok on {release}"
+
+
+def test_bad_input_is_refused_naming_the_variable(host, run_playbook):
+    result = run_playbook("bad_input.yml", {"harness_port": -1}, limit=host.backend.name)
+    assert result.returncode != 0
+    assert "harness_port must be a positive port number" in result.stdout
