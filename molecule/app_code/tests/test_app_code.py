@@ -1,0 +1,259 @@
+"""app_code as a user sees it: releases from a git repository inside the container.
+
+converge.yml deployed the tag v1 of /srv/git/app.git as the app `demo` (idempotence then ran it
+again). The tests below run in file order and build on each other's state: deploy the branch,
+roll back, redeploy, refuse bad input, prune, then an SSH remote with a deploy key.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = "/srv/git/app.git"
+ROOT = "/srv/demo"
+RELEASE_NAME = re.compile(r"^\d{14}-[0-9a-f]{12}$")
+GIT_ENV = (
+    "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org"
+)
+
+
+def sha(host, rev: str, repo: str = SRC) -> str:
+    return host.check_output(f"git --git-dir={repo} rev-parse '{rev}^{{commit}}'")
+
+
+def releases(host, root: str = ROOT) -> list[str]:
+    return sorted(host.check_output(f"ls -A {root}/releases").split())
+
+
+def link(host, name: str, root: str = ROOT) -> str:
+    return host.run(f"readlink {root}/{name}").stdout.strip()
+
+
+def release_of(host, commit: str, root: str = ROOT) -> str:
+    """The release directory whose REVISION holds this commit."""
+    names = [n for n in releases(host, root) if host.file(f"{root}/releases/{n}/REVISION").content_string == f"{commit}\n"]
+    assert len(names) == 1, names
+    return names[0]
+
+
+def changed(result) -> int:
+    return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", result.stdout))
+
+
+@pytest.fixture()
+def deploy(host, run_playbook):
+    def _deploy(playbook: str = "deploy.yml", **extra_vars):
+        return run_playbook(playbook, extra_vars, limit=host.backend.name)
+
+    return _deploy
+
+
+def test_app_user_is_a_system_user_without_login_shell(host):
+    user = host.user("demo")
+    assert user.exists
+    assert user.group == "demo"
+    assert user.shell == "/usr/sbin/nologin"
+    assert user.uid < 1000
+
+
+@pytest.mark.parametrize(
+    ("path", "owner", "group", "mode"),
+    [
+        (ROOT, "root", "demo", 0o755),
+        (f"{ROOT}/releases", "root", "demo", 0o755),
+        (f"{ROOT}/shared", "demo", "demo", 0o755),
+        (f"{ROOT}/shared/media", "demo", "demo", 0o755),
+        (f"{ROOT}/shared/static", "demo", "demo", 0o755),
+        (f"{ROOT}/repo.git", "root", "root", 0o700),
+    ],
+)
+def test_layout(host, path, owner, group, mode):
+    directory = host.file(path)
+    assert directory.is_directory
+    assert (directory.user, directory.group, directory.mode) == (owner, group, mode)
+
+
+def test_current_is_the_release_of_the_tag(host):
+    tag = sha(host, "v1")
+    target = link(host, "current")
+    assert target.startswith("releases/")
+    name = target.removeprefix("releases/")
+    assert RELEASE_NAME.match(name)
+    assert name.endswith(tag[:12])
+    assert host.file(f"{ROOT}/current/REVISION").content_string == f"{tag}\n"
+    # idempotence ran the same deploy again: still one release
+    assert releases(host) == [name]
+
+
+def test_release_is_the_tree_owned_by_the_app_user(host):
+    assert host.file(f"{ROOT}/current/app.txt").content_string == "one\n"
+    assert host.file(f"{ROOT}/current/example/manage.py").exists
+    assert not host.file(f"{ROOT}/current/.git").exists
+    script = host.file(f"{ROOT}/current/bin/run.sh")
+    assert (script.user, script.group, script.mode) == ("demo", "demo", 0o755)
+    assert host.file(f"{ROOT}/current/app.txt").mode == 0o644
+
+
+def test_cache_is_a_bare_repository_of_branches_and_tags(host):
+    cache = f"{ROOT}/repo.git"
+    assert host.check_output(f"git --git-dir={cache} rev-parse --is-bare-repository") == "true"
+    refs = host.check_output(f"git --git-dir={cache} for-each-ref --format='%(refname)'").split()
+    assert refs == ["refs/heads/main", "refs/tags/v1"]
+
+
+def test_deploying_the_branch_makes_a_release_and_switches_current(host, deploy):
+    tag_release = release_of(host, sha(host, "v1"))
+    result = deploy(app_code_version="main")
+    assert result.returncode == 0, result.stdout
+    main = sha(host, "main")
+    main_release = release_of(host, main)
+    assert releases(host) == sorted([tag_release, main_release])
+    assert link(host, "current") == f"releases/{main_release}"
+    assert link(host, "previous") == f"releases/{tag_release}"
+    assert host.file(f"{ROOT}/current/app.txt").content_string == "two\n"
+    assert changed(result) > 0
+
+
+def test_rollback_returns_to_the_release_current_pointed_at_before(host, deploy):
+    tag_release, main_release = release_of(host, sha(host, "v1")), release_of(host, sha(host, "main"))
+    # directory times must not matter: make the tag's release look like the newest one
+    host.run(f"touch {ROOT}/releases/{tag_release}")
+    host.run(f"touch -d '2001-01-01' {ROOT}/releases/{main_release}")
+    result = deploy("rollback.yml")
+    assert result.returncode == 0, result.stdout
+    assert link(host, "current") == f"releases/{tag_release}"
+    assert link(host, "previous") == f"releases/{main_release}"
+    assert host.file(f"{ROOT}/current/app.txt").content_string == "one\n"
+
+
+def test_deploying_a_commit_that_has_a_release_reuses_it(host, deploy):
+    before = releases(host)
+    result = deploy(app_code_version="main")
+    assert result.returncode == 0, result.stdout
+    assert "created False" in result.stdout
+    assert releases(host) == before
+    assert link(host, "current") == f"releases/{release_of(host, sha(host, 'main'))}"
+
+
+def test_rollback_to_a_named_release(host, deploy):
+    tag_release = release_of(host, sha(host, "v1"))
+    result = deploy("rollback.yml", app_code_rollback_to=tag_release)
+    assert result.returncode == 0, result.stdout
+    assert link(host, "current") == f"releases/{tag_release}"
+
+
+@pytest.mark.parametrize("version", ["no-such-branch", "0123456789abcdef0123456789abcdef01234567"])
+def test_unknown_version_fails_naming_it_and_changes_no_release(host, deploy, version):
+    before, current = releases(host), link(host, "current")
+    result = deploy(app_code_version=version)
+    assert result.returncode != 0
+    assert (
+        f"app_code_version '{version}' is not a branch, tag or commit of app_code_repo 'file:///srv/git/app.git'"
+        in result.stdout
+    )
+    assert releases(host) == before
+    assert link(host, "current") == current
+
+
+def test_unreachable_repository_fails_naming_it(host, deploy):
+    before, current = releases(host), link(host, "current")
+    result = deploy(app_code_repo="https://127.0.0.1:9/app.git", app_code_version="main")
+    assert result.returncode != 0
+    assert "Could not fetch app_code_repo 'https://127.0.0.1:9/app.git' for app_code_version 'main'" in result.stdout
+    assert releases(host) == before
+    assert link(host, "current") == current
+
+
+@pytest.mark.parametrize("url", ["htps:/example.org/app.git", "example.org/app.git", "--upload-pack=touch /tmp/x"])
+def test_malformed_url_is_refused_before_anything_changes(host, deploy, url):
+    result = deploy(app_code_repo=url)
+    assert result.returncode != 0
+    assert f"app_code_repo '{url}' is not a repository URL" in result.stdout
+    assert changed(result) == 0
+
+
+def test_failed_build_leaves_no_partial_release(host, deploy):
+    # a repository with a 1 MiB file, and a releases/ too small to hold it
+    host.check_output(
+        f"set -e; rm -rf /root/big; git init -q -b main /root/big; cd /root/big;"
+        f" head -c 1048576 /dev/urandom > big.bin; git add big.bin; {GIT_ENV} git commit -qm big;"
+        f" git init -q --bare /srv/git/big.git; git push -q /srv/git/big.git main"
+    )
+    host.check_output("mkdir -p /srv/full/releases && mount -t tmpfs -o size=256k tmpfs /srv/full/releases")
+    try:
+        result = deploy(app_code_name="full", app_code_repo="file:///srv/git/big.git", app_code_version="main")
+        assert result.returncode != 0
+        assert (
+            "Could not make a release of app_code_repo 'file:///srv/git/big.git' at app_code_version 'main'"
+            in result.stdout
+        )
+        assert releases(host, "/srv/full") == []
+        assert not host.file("/srv/full/current").exists
+    finally:
+        host.run("umount /srv/full/releases")
+
+
+def test_pruning_keeps_the_newest_releases_and_never_the_previous_one(host, deploy):
+    tag_release, main_release = release_of(host, sha(host, "v1")), release_of(host, sha(host, "main"))
+    host.check_output(
+        f"set -e; cd /root/src; for n in 3 4; do echo $n > app.txt; {GIT_ENV} git commit -qam c$n;"
+        f" git tag c$n; done; git push -q {SRC} main c3 c4"
+    )
+    # current is the tag's release (oldest), previous the branch's; keep 2
+    result = deploy(app_code_version=sha(host, "c3"), app_code_keep_releases=2)
+    assert result.returncode == 0, result.stdout
+    c3_release = release_of(host, sha(host, "c3"))
+    assert link(host, "current") == f"releases/{c3_release}"
+    # the oldest (tag) release stays: it is previous now; the branch's is among the 2 newest
+    assert releases(host) == sorted([tag_release, main_release, c3_release])
+
+    result = deploy(app_code_version="main", app_code_keep_releases=2)
+    assert result.returncode == 0, result.stdout
+    c4_release = release_of(host, sha(host, "c4"))
+    assert releases(host) == sorted([c3_release, c4_release])
+    assert link(host, "current") == f"releases/{c4_release}"
+    assert link(host, "previous") == f"releases/{c3_release}"
+
+
+# The SSH remote: git@localhost:app.git served by sshd, the deploy key made on the controller.
+SSH_ROOT = "/srv/sshapp"
+KEY_PATH = f"{SSH_ROOT}/.ssh/deploy_key"
+SEARCHED = "/srv /root /home /tmp /var/tmp /etc /run"
+
+
+@pytest.fixture(scope="module")
+def key_line() -> str:
+    """A line of the private key's body: found in no output and in no file of the host."""
+    key = (Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "deploy_key").read_text().splitlines()
+    return key[2]
+
+
+def test_ssh_host_key_is_checked(host, deploy):
+    result = deploy("deploy_ssh.yml", wrong_host_key=True)
+    assert result.returncode != 0
+    assert "Could not fetch app_code_repo 'git@localhost:app.git' for app_code_version 'main'" in result.stdout
+    assert "Host key verification failed" in result.stdout
+    assert not host.file(KEY_PATH).exists
+    assert releases(host, SSH_ROOT) == []
+
+
+def test_ssh_remote_is_deployed_and_the_key_is_gone(host, deploy, key_line, monkeypatch):
+    monkeypatch.setenv("ANSIBLE_VERBOSITY", "2")
+    result = deploy("deploy_ssh.yml")
+    assert result.returncode == 0, result.stdout
+    revision = host.file(f"{SSH_ROOT}/current/REVISION").content_string
+    assert revision == sha(host, "main", "/home/git/app.git") + "\n"
+    assert not host.file(KEY_PATH).exists
+    assert key_line not in result.stdout
+    found = host.run(f"grep -rlF -- '{key_line}' {SEARCHED}")
+    assert found.rc == 1, found.stdout
+
+
+def test_kept_deploy_key_is_readable_by_root_only(host, deploy):
+    result = deploy("deploy_ssh.yml", app_code_keep_deploy_key=True)
+    assert result.returncode == 0, result.stdout
+    key = host.file(KEY_PATH)
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+    assert host.file(f"{SSH_ROOT}/.ssh").mode == 0o700
