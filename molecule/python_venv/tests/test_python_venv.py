@@ -1,0 +1,146 @@
+"""python_venv: venvs built from requirements files, as their users see them.
+
+converge.yml built r1 (six 1.16.0, hash-checking mode), r2 (six 1.17.0), r4 (r1's bytes again) and
+r3 (idna 3.10 from a local wheelhouse, the only index unreachable); prepare.yml recorded the system
+Python's site-packages before the role ran.
+"""
+
+import re
+
+import pytest
+
+ROOT = "/srv/app/venvs"
+RELEASES = "/srv/app/releases"
+SITE_DIRS = "python3 -c 'import site; print(\"\\n\".join(site.getsitepackages()))'"
+
+
+def venv_of(host, release: str) -> str:
+    return host.check_output(f"readlink -e {RELEASES}/{release}/.venv")
+
+
+def venv_import(host, release: str, module: str) -> str:
+    """The version of `module` as the release's venv python imports it, run as the app user."""
+    code = f"import {module}, sys; print({module}.__version__, sys.prefix)"
+    return host.check_output(f"sudo -u app {RELEASES}/{release}/.venv/bin/python -c '{code}'")
+
+
+def venv_listing(host) -> str:
+    return host.check_output(f"ls -A {ROOT}")
+
+
+def recap_changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
+
+
+def test_package_imports_from_the_venv(host):
+    version, prefix = venv_import(host, "r1", "six").split()
+    assert version == "1.16.0"
+    assert prefix == f"{RELEASES}/r1/.venv" or prefix == venv_of(host, "r1")
+
+
+def test_venv_path_is_the_hash_under_the_root_and_marked_complete(host):
+    venv = venv_of(host, "r1")
+    assert re.fullmatch(rf"{ROOT}/[0-9a-f]{{16}}", venv)
+    requirements_sha = host.check_output(f"sha256sum {RELEASES}/r1/requirements.txt").split()[0]
+    marker = host.file(f"{venv}/.python_venv_complete").content_string
+    assert f"requirements sha256 {requirements_sha}" in marker
+    assert "python /usr/bin/python3 3.11" in marker
+
+
+def test_venv_is_owned_by_the_app_user(host):
+    venv = venv_of(host, "r1")
+    assert host.file(ROOT).user == "app"
+    assert host.file(venv).user == "app" and host.file(venv).group == "app"
+    assert host.check_output(f"find {venv} \\( ! -user app -o ! -group app \\) -print") == ""
+    assert host.file(f"{RELEASES}/r1/.venv").is_symlink
+
+
+def test_pip_setuptools_wheel_are_pinned(host):
+    venv = venv_of(host, "r2")
+    code = "from importlib.metadata import version as v; print(v('pip'), v('setuptools'), v('wheel'))"
+    assert host.check_output(f"{venv}/bin/python -c \"{code}\"") == "26.3 84.2.1 0.45.1"
+
+
+def test_changed_requirements_get_a_second_venv(host):
+    assert venv_of(host, "r2") != venv_of(host, "r1")
+    assert venv_import(host, "r2", "six").split()[0] == "1.17.0"
+    assert venv_import(host, "r1", "six").split()[0] == "1.16.0"
+
+
+def test_same_requirements_share_one_venv(host):
+    assert venv_of(host, "r4") == venv_of(host, "r1")
+
+
+def test_system_python_is_untouched(host):
+    stdlib = host.check_output("python3 -c 'import sysconfig; print(sysconfig.get_path(\"stdlib\"))'")
+    assert host.file(f"{stdlib}/EXTERNALLY-MANAGED").is_file
+    assert host.run("python3 -c 'import six'").rc != 0
+    assert host.run("python3 -m pip --version").rc != 0
+    # Whatever the system's site-packages gained since prepare.yml came from Debian packages (Ansible's apt
+    # module pulls python3-apt), none from pip: /usr/local's stays as it was, everything else belongs to dpkg.
+    before = host.file("/root/system-site-packages.before").content_string.split("== ")
+    for dir in host.check_output(SITE_DIRS).splitlines():
+        entries = host.check_output(f"ls -A {dir} 2>/dev/null || true").split()
+        if dir.startswith("/usr/local/"):
+            assert any(block.split() == [dir, *entries] for block in before), (dir, entries)
+        if entries:
+            owners = host.run("dpkg -S " + " ".join(f"{dir}/{entry}" for entry in entries))
+            assert owners.rc == 0, owners.stderr
+
+
+def test_wheelhouse_venv_was_installed_offline(host):
+    venv = venv_of(host, "r3")
+    assert venv not in (venv_of(host, "r1"), venv_of(host, "r2"))
+    assert venv_import(host, "r3", "idna").split()[0] == "3.10"
+    assert host.check_output(f"{venv}/bin/python -m pip --version").startswith("pip 26.3 ")
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ({"python_venv_keep": 0}, "python_venv_keep must be at least 1"),
+        ({"python_venv_requirements_file": f"{RELEASES}/missing/requirements.txt"}, "python_venv_requirements_file"),
+        ({"python_venv_owner": "nobody-here"}, "python_venv_owner 'nobody-here'"),
+    ],
+)
+def test_bad_input_is_refused_before_any_change(host, run_playbook, extra_vars, message):
+    before = venv_listing(host)
+    inputs = {"python_venv_app_name": "app", "python_venv_requirements_file": f"{RELEASES}/r1/requirements.txt"}
+    result = run_playbook("apply.yml", inputs | extra_vars, limit=host.backend.name)
+    assert result.returncode != 0, result.stdout
+    assert message in result.stdout
+    assert recap_changed(result.stdout) == 0, result.stdout
+    assert venv_listing(host) == before
+
+
+def failed_build(host, run_playbook, release: str, **inputs):
+    """Run a build that must fail; check that it left nothing behind and r1's venv still works."""
+    before = venv_listing(host)
+    extra_vars = {
+        "python_venv_app_name": "app",
+        "python_venv_requirements_file": f"{RELEASES}/{release}/requirements.txt",
+        "python_venv_link": f"{RELEASES}/{release}/.venv",
+    } | inputs
+    result = run_playbook("apply.yml", extra_vars, limit=host.backend.name)
+    assert result.returncode != 0, result.stdout
+    assert "the incomplete virtualenv was removed" in result.stdout
+    assert venv_listing(host) == before
+    assert not host.file(f"{RELEASES}/{release}/.venv").exists
+    assert venv_import(host, "r1", "six").split()[0] == "1.16.0"
+    return result.stdout
+
+
+def test_nonexistent_package_fails_with_pips_message(host, run_playbook):
+    output = failed_build(host, run_playbook, "nonexistent")
+    assert "No matching distribution found for this-package-does-not-exist-djangoops==1.0" in output
+
+
+def test_wheelhouse_mode_never_asks_an_index(host, run_playbook):
+    # six is on the reachable default index but not in the wheelhouse: the build must not find it.
+    output = failed_build(host, run_playbook, "not-in-wheelhouse", python_venv_wheelhouse="/srv/wheelhouse")
+    assert "No matching distribution found for six==1.16.0" in output
+
+
+def test_hash_checking_mode_refuses_a_requirement_without_hash(host, run_playbook):
+    output = failed_build(host, run_playbook, "unhashed", python_venv_require_hashes=True)
+    assert "Hashes are required in --require-hashes mode" in output
