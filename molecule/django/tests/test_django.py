@@ -1,0 +1,159 @@
+"""The django role prepared the example project's release against PostgreSQL, as a user checks it."""
+
+import json
+import shlex
+
+import pytest
+
+APP = "notes"
+ENV_FILE = f"/etc/{APP}/env"
+SECRET_KEY_FILE = f"/etc/{APP}/secret_key"
+RELEASE = f"/srv/{APP}/releases/20250101000000-0123456"
+STATIC = f"/srv/{APP}/shared/static"
+QUOTED = 'it\'s "$HOME" `id` 100% \\ ok'
+
+
+def as_app(host, script: str, *args: str):
+    """Run a shell script as the app user with the environment file loaded, as an operator would."""
+    inner = f"set -a; . {ENV_FILE}; set +a; {script}"
+    quoted = " ".join(shlex.quote(arg) for arg in args)
+    return host.run(f"runuser -u {APP} -- sh -c {shlex.quote(inner)} sh {quoted}")
+
+
+def manage(host, *args: str):
+    return as_app(host, f'cd {RELEASE}/example && exec {RELEASE}/.venv/bin/python manage.py "$@"', *args)
+
+
+def psql(host, query: str) -> str:
+    return host.check_output(f"runuser -u postgres -- psql -d {APP} -Atc {shlex.quote(query)}")
+
+
+def env_value(host, name: str) -> str:
+    result = as_app(host, f'printf %s "${name}"')
+    assert result.rc == 0, result.stderr
+    return result.stdout
+
+
+def test_env_file_is_root_owned_and_readable_by_the_app_group_only(host):
+    env = host.file(ENV_FILE)
+    assert env.is_file
+    assert (env.user, env.group, env.mode) == ("root", APP, 0o640)
+
+
+def test_generated_secret_key_is_long_and_kept_root_only(host):
+    key = env_value(host, "SECRET_KEY")
+    assert len(key) >= 50
+    assert len(set(key)) >= 5
+    stored = host.file(SECRET_KEY_FILE)
+    assert (stored.user, stored.group, stored.mode) == ("root", "root", 0o600)
+    assert stored.content_string.strip() == key
+
+
+def test_other_users_cannot_read_the_secrets(host):
+    assert host.run(f"runuser -u nobody -- cat {ENV_FILE}").rc != 0
+    assert host.run(f"runuser -u {APP} -- cat {SECRET_KEY_FILE}").rc != 0
+
+
+def test_environment_holds_the_settings(host):
+    assert env_value(host, "DEBUG") == "false"
+    assert env_value(host, "DJANGO_SETTINGS_MODULE") == "mysite.settings"
+    assert env_value(host, "ALLOWED_HOSTS") == "notes.example.test,localhost"
+    assert env_value(host, "CSRF_TRUSTED_ORIGINS") == "https://notes.example.test,https://localhost"
+    assert env_value(host, "STATIC_ROOT") == STATIC
+    assert env_value(host, "MEDIA_ROOT") == f"/srv/{APP}/shared/media"
+    assert env_value(host, "DJANGO_LOG_LEVEL") == "WARNING"
+    # The password p@ss/w:rd%20'x, percent-encoded.
+    assert env_value(host, "DATABASE_URL") == "postgres://notes:p%40ss%2Fw%3Ard%2520%27x@localhost:5432/notes"
+
+
+def test_environment_file_does_not_carry_the_release_sha(host):
+    # Shared by every release: the sha comes from the active release's REVISION instead.
+    assert "APP_GIT_SHA" not in host.file(ENV_FILE).content_string
+
+
+def test_systemd_and_the_shell_read_the_same_values(host):
+    out = "/run/django-env-test.out"
+    host.run(f"rm -f {out}")
+    started = host.run(
+        # A oneshot unit: systemd-run returns once the process has exited (no D-Bus needed).
+        f"systemd-run --quiet -p Type=oneshot -p EnvironmentFile={ENV_FILE} -p StandardOutput=file:{out} "
+        "/usr/bin/printenv SCENARIO_QUOTED DATABASE_URL SECRET_KEY"
+    )
+    assert started.rc == 0, started.stderr
+    from_systemd = host.file(out).content_string.splitlines()
+    assert from_systemd == [QUOTED, env_value(host, "DATABASE_URL"), env_value(host, "SECRET_KEY")]
+    assert env_value(host, "SCENARIO_QUOTED") == QUOTED
+
+
+def test_management_commands_got_the_release_sha(host):
+    revision = host.file(f"{RELEASE}/REVISION").content_string.strip()
+    assert host.file("/tmp/scenario-revision").content_string == revision
+
+
+def test_migrations_applied_by_the_app_database_user(host):
+    assert psql(host, "SELECT name FROM django_migrations WHERE app = 'notes'") == "0001_initial"
+    # Created over DATABASE_URL, with the percent-encoded password: the table is the app user's.
+    assert psql(host, "SELECT tableowner FROM pg_tables WHERE tablename = 'notes_note'") == APP
+    assert psql(host, "SELECT count(*) FROM notes_note") == "0"
+    plan = manage(host, "migrate", "--check")
+    assert plan.rc == 0, plan.stdout + plan.stderr
+
+
+def test_hashed_static_files_in_shared_static(host):
+    manifest = json.loads(host.file(f"{STATIC}/staticfiles.json").content_string)
+    hashed = manifest["paths"]["notes/site.css"]
+    assert hashed != "notes/site.css" and hashed.startswith("notes/site.")
+    css = host.file(f"{STATIC}/{hashed}")
+    assert css.is_file and css.user == APP
+    assert host.file(f"{STATIC}/{manifest['paths']['admin/css/base.css']}").is_file
+
+
+def test_deploy_checks_pass(host):
+    result = manage(host, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.rc == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_superuser_can_log_in(host):
+    code = (
+        "from django.contrib.auth import authenticate; "
+        "user = authenticate(username='admin', password='correct horse battery staple'); "
+        "print('superuser' if user and user.is_superuser else 'refused')"
+    )
+    result = manage(host, "shell", "-c", code)
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "superuser"
+
+
+def _checksums(host) -> str:
+    return host.check_output(f"sha256sum {ENV_FILE} {ENV_FILE}.pending {SECRET_KEY_FILE}")
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ({"django_database_engine": "mysql"}, "django_database_engine"),
+        ({"django_allowed_hosts": []}, "django_allowed_hosts must list at least one host"),
+        ({"django_env_extra": {"SECRET_KEY": "x"}}, "django_env_extra must map environment variable names"),
+        ({"django_project_dir": "src"}, "check django_release_path, django_project_dir and django_venv_path"),
+    ],
+)
+def test_bad_input_is_refused_before_any_change(host, run_playbook, extra_vars, message):
+    before = _checksums(host)
+    result = run_playbook("converge.yml", extra_vars, limit=host.backend.name)
+    assert result.returncode != 0
+    assert message in result.stdout
+    assert "changed=0" in result.stdout
+    assert _checksums(host) == before
+
+
+def test_failed_deploy_check_stops_and_leaves_the_live_environment(host, run_playbook):
+    live = host.file(ENV_FILE).content_string
+    result = run_playbook("converge.yml", {"django_debug": True}, limit=host.backend.name)
+    assert result.returncode != 0
+    # Django's own findings, and the variable that relaxes the check.
+    assert "security.W018" in result.stdout
+    assert "django_check_fail_level" in result.stdout
+    assert host.file(ENV_FILE).content_string == live
+    # The rejected candidate reused the generated key.
+    assert f'SECRET_KEY="{env_value(host, "SECRET_KEY")}"' in host.file(f"{ENV_FILE}.pending").content_string
