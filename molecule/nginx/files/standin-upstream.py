@@ -23,7 +23,8 @@ class Echo(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), []).append(value)
-        body = json.dumps({"upstream": sys.argv[1], "method": self.command, "path": self.path, "headers": headers})
+        echo = {"upstream": sys.argv[1], "method": self.command, "path": self.path, "headers": headers}
+        body = json.dumps(echo)
         data = (body + "\n").encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

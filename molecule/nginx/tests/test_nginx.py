@@ -1,9 +1,9 @@
 """The nginx role, checked with real requests from inside the container (curl, openssl s_client).
 
 converge.yml serves two sites: `demo` (demo.test, www.demo.test; self-signed certificate from
-prepare.yml, so HTTPS; the stand-in upstream on Gunicorn's unix socket) and `fresh` (fresh.test; no
-certificate yet, so HTTP only; a stand-in upstream on TCP). The stand-in answers with a JSON echo of
-the request's headers.
+prepare.yml, so HTTPS; the stand-in upstream on Gunicorn's unix socket) and `fresh` (fresh.test,
+www.fresh.test redirected to fresh.test; no certificate yet, so HTTP only; a stand-in upstream on
+TCP). The stand-in answers with a JSON echo of the request's headers.
 """
 
 import json
@@ -14,7 +14,7 @@ import pytest
 
 RESOLVE = " ".join(
     f"--resolve {name}:{port}:127.0.0.1"
-    for name in ("demo.test", "www.demo.test", "fresh.test", "unknown.test")
+    for name in ("demo.test", "www.demo.test", "fresh.test", "www.fresh.test", "unknown.test")
     for port in (80, 443)
 )
 SITE_FILE = "/etc/nginx/sites-available/demo.conf"
@@ -93,7 +93,7 @@ def test_acme_challenge_answers_over_http(host):
     path = f"/var/www/letsencrypt/.well-known/acme-challenge/{token}"
     host.check_output(f"mkdir -p {path.rsplit('/', 1)[0]} && echo {token}.key > {path}")
     try:
-        for name in ("demo.test", "www.demo.test", "fresh.test"):
+        for name in ("demo.test", "www.demo.test", "fresh.test", "www.fresh.test"):
             response = curl(host, f"http://{name}/.well-known/acme-challenge/{token}")
             assert response.status == 200, name
             assert response.body.strip() == f"{token}.key"
@@ -207,7 +207,9 @@ def test_tls_1_2_and_1_3_are_accepted(host, flag, version):
 
 
 def test_http2_is_offered(host):
-    result = host.check_output(f"curl -sS -k -o /dev/null -w '%{{http_version}}' {RESOLVE} https://demo.test/")
+    result = host.check_output(
+        f"curl -sS -k -o /dev/null -w '%{{http_version}}' {RESOLVE} https://demo.test/"
+    )
     assert result == "2"
 
 
@@ -265,6 +267,9 @@ def test_site_without_certificate_serves_http_then_https_once_it_exists(host, ru
     assert echo["headers"]["x-forwarded-proto"] == ["http"]
     assert before.header("Strict-Transport-Security") is None
     assert curl_fails(host, "https://fresh.test/").rc == 35  # only the catch-all answers on 443
+    alias = curl(host, "http://www.fresh.test/notes/?page=2")
+    assert alias.status == 301
+    assert alias.header("Location") == "http://fresh.test/notes/?page=2"
 
     host.check_output(
         f"mkdir -p {cert_dir} && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=fresh.test "
@@ -279,6 +284,10 @@ def test_site_without_certificate_serves_http_then_https_once_it_exists(host, ru
     after = curl(host, "https://fresh.test/notes/")
     assert after.status == 200
     assert json.loads(after.body)["headers"]["x-forwarded-proto"] == ["https"]
+    for url in ("http://www.fresh.test/notes/", "https://www.fresh.test/notes/"):
+        alias = curl(host, url)
+        assert alias.status == 301, url
+        assert alias.header("Location") == "https://fresh.test/notes/", url
     assert "CN = fresh.test" in host.run(
         "openssl s_client -connect 127.0.0.1:443 -servername fresh.test </dev/null 2>&1"
     ).stdout
