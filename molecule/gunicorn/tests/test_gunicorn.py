@@ -174,7 +174,9 @@ def test_sandbox_exposure_is_low_and_reported_in_the_readme(host):
     measured = re.search(r"Overall exposure level for \S+: ([0-9.]+)", output).group(1)
     assert float(measured) <= 2.0, output
     reported = re.search(r"exposure level[^0-9]*([0-9.]+)", README.read_text(encoding="utf-8"), re.IGNORECASE)
-    assert reported and reported.group(1) == measured, f"README reports {reported and reported.group(1)}, measured {measured}"
+    assert reported and reported.group(1) == measured, (
+        f"README reports {reported and reported.group(1)}, measured {measured}"
+    )
 
 
 def test_reload_serves_new_release_without_dropping_a_request(host, run_playbook):
@@ -264,7 +266,10 @@ def test_new_virtualenv_restarts_without_dropping_a_request(host, run_playbook):
         ({"gunicorn_bind": "0.0.0.0"}, "gunicorn_bind must be 'unix:/absolute/path' or 'host:port'"),
         ({"gunicorn_wsgi_app": "hello application"}, "gunicorn_wsgi_app must be 'module:variable'"),
         ({"gunicorn_chdir": "/srv/demo"}, "gunicorn_chdir must be a path relative to the release root"),
-        ({"gunicorn_read_write_paths": ["/srv/demo/missing"]}, "gunicorn_read_write_paths: /srv/demo/missing does not exist"),
+        (
+            {"gunicorn_read_write_paths": ["/srv/demo/missing"]},
+            "gunicorn_read_write_paths: /srv/demo/missing does not exist",
+        ),
     ],
 )
 def test_bad_input_is_refused_before_anything_changes(host, run_playbook, extra_vars, message):
