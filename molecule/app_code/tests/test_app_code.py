@@ -144,8 +144,17 @@ def test_rollback_to_a_named_release(host, deploy):
     assert link(host, "current") == f"releases/{tag_release}"
 
 
-@pytest.mark.parametrize("version", ["no-such-branch", "0123456789abcdef0123456789abcdef01234567"])
-def test_unknown_version_fails_naming_it_and_changes_no_release(host, deploy, version):
+def test_activate_a_release_in_a_run_of_its_own(host, deploy):
+    tag_release, main_release = release_of(host, sha(host, "v1")), release_of(host, sha(host, "main"))
+    result = deploy("activate.yml", app_code_activate_release=f"{ROOT}/releases/{main_release}")
+    assert result.returncode == 0, result.stdout
+    assert link(host, "current") == f"releases/{main_release}"
+    assert link(host, "previous") == f"releases/{tag_release}"
+    assert releases(host) == sorted([tag_release, main_release])
+
+
+def test_unknown_version_fails_naming_it_and_changes_no_release(host, deploy):
+    version = "no-such-branch"
     before, current = releases(host), link(host, "current")
     result = deploy(app_code_version=version)
     assert result.returncode != 0
@@ -166,7 +175,7 @@ def test_unreachable_repository_fails_naming_it(host, deploy):
     assert link(host, "current") == current
 
 
-@pytest.mark.parametrize("url", ["htps:/example.org/app.git", "example.org/app.git", "--upload-pack=touch /tmp/x"])
+@pytest.mark.parametrize("url", ["htps:/example.org/app.git", "--upload-pack=touch /tmp/x"])
 def test_malformed_url_is_refused_before_anything_changes(host, deploy, url):
     result = deploy(app_code_repo=url)
     assert result.returncode != 0
@@ -201,14 +210,16 @@ def test_pruning_keeps_the_newest_releases_and_never_the_previous_one(host, depl
         f"set -e; cd /root/src; for n in 3 4; do echo $n > app.txt; {GIT_ENV} git commit -qam c$n;"
         f" git tag c$n; done; git push -q {SRC} main c3 c4"
     )
-    # current is the tag's release (oldest), previous the branch's; keep 2
-    result = deploy(app_code_version=sha(host, "c3"), app_code_keep_releases=2)
+    # keep 1: the branch's release stays as previous, the older tag's release goes
+    result = deploy(app_code_version=sha(host, "c3"), app_code_keep_releases=1)
     assert result.returncode == 0, result.stdout
     c3_release = release_of(host, sha(host, "c3"))
     assert link(host, "current") == f"releases/{c3_release}"
-    # the oldest (tag) release stays: it is previous now; the branch's is among the 2 newest
-    assert releases(host) == sorted([tag_release, main_release, c3_release])
+    assert link(host, "previous") == f"releases/{main_release}"
+    assert releases(host) == sorted([main_release, c3_release])
+    assert tag_release not in releases(host)
 
+    # keep 2, after one more deploy: exactly the 2 newest remain
     result = deploy(app_code_version="main", app_code_keep_releases=2)
     assert result.returncode == 0, result.stdout
     c4_release = release_of(host, sha(host, "c4"))
@@ -230,13 +241,16 @@ def key_line() -> str:
     return key[2]
 
 
-def test_ssh_host_key_is_checked(host, deploy):
-    result = deploy("deploy_ssh.yml", wrong_host_key=True)
+def test_ssh_host_key_is_checked_and_a_kept_key_is_root_only(host, deploy):
+    # the deploy key is kept (by option) and the fetch fails: the key stays, readable by root only
+    result = deploy("deploy_ssh.yml", wrong_host_key=True, app_code_keep_deploy_key=True)
     assert result.returncode != 0
     assert "Could not fetch app_code_repo 'git@localhost:app.git' for app_code_version 'main'" in result.stdout
     assert "Host key verification failed" in result.stdout
-    assert not host.file(KEY_PATH).exists
     assert releases(host, SSH_ROOT) == []
+    key = host.file(KEY_PATH)
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+    assert host.file(f"{SSH_ROOT}/.ssh").mode == 0o700
 
 
 def test_ssh_remote_is_deployed_and_the_key_is_gone(host, deploy, key_line, monkeypatch):
@@ -249,11 +263,3 @@ def test_ssh_remote_is_deployed_and_the_key_is_gone(host, deploy, key_line, monk
     assert key_line not in result.stdout
     found = host.run(f"grep -rlF -- '{key_line}' {SEARCHED}")
     assert found.rc == 1, found.stdout
-
-
-def test_kept_deploy_key_is_readable_by_root_only(host, deploy):
-    result = deploy("deploy_ssh.yml", app_code_keep_deploy_key=True)
-    assert result.returncode == 0, result.stdout
-    key = host.file(KEY_PATH)
-    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
-    assert host.file(f"{SSH_ROOT}/.ssh").mode == 0o700
