@@ -179,7 +179,10 @@ def test_hba_rule_for_the_cidr_lets_the_app_user_in_and_nobody_else(host):
 @pytest.mark.parametrize(
     ("extra_vars", "message"),
     [
-        ({"postgresql_databases": [{"owner": "app"}]}, "missing required arguments: name found in postgresql_databases"),
+        (
+            {"postgresql_databases": [{"owner": "app"}]},
+            "missing required arguments: name found in postgresql_databases",
+        ),
         (
             {"postgresql_databases": [{"name": "newdb", "owner": "ghost"}]},
             "postgresql_databases[0] (newdb): owner 'ghost' is neither in postgresql_users nor a role",
@@ -212,7 +215,9 @@ def test_reloadable_setting_is_applied_by_a_reload_not_a_restart(host, run_playb
     dropin = f"/etc/postgresql/{version}/main/conf.d/50-ansible.conf"
     host.check_output(f"sed -i \"s/^work_mem = .*/work_mem = '7MB'/\" {dropin}")
     host.check_output(f"systemctl reload postgresql@{version}-main")
-    host.check_output("for i in $(seq 50); do " + _sql_cmd("SHOW work_mem") + " | grep -qx 7MB && exit 0; sleep 0.2; done; exit 1")
+    host.check_output(
+        "for i in $(seq 50); do " + _sql_cmd("SHOW work_mem") + " | grep -qx 7MB && exit 0; sleep 0.2; done; exit 1"
+    )
     started = sql(host, "SELECT pg_postmaster_start_time()")
 
     # reporter is not in postgresql_users this time, but exists on the server: accepted as an owner.

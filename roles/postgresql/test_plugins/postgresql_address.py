@@ -47,7 +47,7 @@ def postgresql_hba_address(value: object) -> bool:
         return True
     if _is_ip(value):
         return True
-    return _is_hostname(value[1:] if value.startswith(".") else value)
+    return _is_hostname(value.removeprefix("."))
 
 
 class TestModule:
