@@ -199,7 +199,14 @@ def test_adding_a_name_reissues_with_all_names(host, run_playbook):
             {"letsencrypt_certificates": [{"name": "site", "domains": ["*.site.test"]}]},
             "letsencrypt_certificates: the domains of site must be DNS names without wildcards",
         ),
-        ({"letsencrypt_ca_bundle": "/etc/pebble/missing.pem"}, "letsencrypt_ca_bundle /etc/pebble/missing.pem is not a file"),
+        (
+            {"letsencrypt_staging": True},
+            "and cannot be combined with letsencrypt_staging",
+        ),
+        (
+            {"letsencrypt_ca_bundle": "/etc/pebble/missing.pem"},
+            "letsencrypt_ca_bundle /etc/pebble/missing.pem is not a file",
+        ),
     ],
 )
 def test_bad_input_stops_before_any_change(host, run_playbook, extra_vars, message):
