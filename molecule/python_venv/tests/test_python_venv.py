@@ -44,7 +44,8 @@ def test_venv_path_is_the_hash_under_the_root_and_marked_complete(host):
     requirements_sha = host.check_output(f"sha256sum {RELEASES}/r1/requirements.txt").split()[0]
     marker = host.file(f"{venv}/.python_venv_complete").content_string
     assert f"requirements sha256 {requirements_sha}" in marker
-    assert "python /usr/bin/python3 3.11" in marker
+    python_version = host.check_output("python3 -c 'import sys; print(\"%d.%d\" % sys.version_info[:2])'")
+    assert f"python /usr/bin/python3 {python_version}" in marker
 
 
 def test_venv_is_owned_by_the_app_user(host):
