@@ -9,15 +9,17 @@ CACHE ?= $(HOME)/.cache/djangoops
 IMAGES ?= debian12 debian13
 # Scenarios to run; default: every directory under molecule/.
 SCENARIOS ?= $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml))))
-APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl
+APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl
 
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
-.PHONY: help setup apt venv images lint pytest test-example molecule test
+.PHONY: help setup apt venv images lint pytest test-example molecule test demo demo-clean
 
 help:
+	@echo "make demo          provision a local container with site.yml and serve the example over HTTPS"
+	@echo "make demo-clean    remove the demo container and its state"
 	@echo "make setup         apt packages, the toolchain venv, the test images"
 	@echo "make lint          yamllint + ansible-lint (production profile)"
 	@echo "make test          lint, pytest on tests/, the example's tests, every Molecule scenario"
@@ -58,3 +60,9 @@ molecule: venv images
 	tools/run-scenarios.sh $(SCENARIOS)
 
 test: setup lint pytest test-example molecule
+
+demo: setup
+	tools/demo.sh up
+
+demo-clean:
+	tools/demo.sh down

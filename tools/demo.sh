@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The demo: a local systemd container as "the server", provisioned by site.yml with the example
+# project from a git repository, served over HTTPS on 127.0.0.1, then a smoke check.
+# Usage: tools/demo.sh up|down   (make demo / make demo-clean)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+export CONTAINERS_CONF="$here/.config/containers.conf"
+export ANSIBLE_CONFIG="$here/ansible.cfg"
+
+container=djangoops-demo
+state="${DJANGOOPS_CACHE:-$HOME/.cache/djangoops}/demo"
+https_port=${DEMO_HTTPS_PORT:-8443}
+http_port=${DEMO_HTTP_PORT:-8080}
+
+down() {
+  podman rm -f -t 5 "$container" >/dev/null 2>&1 || true
+  rm -rf "$state"
+  echo "demo removed (container $container, $state)"
+}
+
+up() {
+  mkdir -p "$state"
+  # The app's repository, as a server would fetch it: a bare clone of this project's committed main.
+  if [ -d "$state/repo.git" ]; then
+    git -C "$state/repo.git" fetch -q --prune "$here" '+refs/heads/*:refs/heads/*'
+  else
+    git clone -q --bare "$here" "$state/repo.git"
+  fi
+  if ! podman container exists "$container"; then
+    podman run -d --name "$container" --hostname demo \
+      --systemd=always --privileged \
+      -p "127.0.0.1:$http_port:80" -p "127.0.0.1:$https_port:443" \
+      -v "$state/repo.git:/srv/git/demo.git:ro" \
+      -v "$HOME/.cache/djangoops/apt-debian12:/var/cache/apt/archives:O" \
+      localhost/djangoops-debian12:latest /sbin/init >/dev/null
+    echo "started container $container"
+  elif [ "$(podman inspect -f '{{.State.Running}}' "$container")" != true ]; then
+    podman start "$container" >/dev/null
+  fi
+  for _ in $(seq 1 30); do
+    podman exec "$container" systemctl is-system-running --wait >/dev/null 2>&1 && break
+    sleep 1
+  done
+
+  ansible-playbook -i inventory/demo site.yml
+
+  echo
+  echo "The demo site: https://localhost:$https_port/  (self-signed certificate; admin: /admin/, user 'admin',"
+  echo "password in inventory/demo/group_vars/all.yml)"
+  echo "Smoke check:"
+  for path in / /healthz "$(static_path)"; do
+    code=$(curl -sk -o /dev/null -w '%{http_code}' "https://localhost:$https_port$path")
+    printf '  %-60s %s\n' "https://localhost:$https_port$path" "$code"
+  done
+}
+
+# One hashed static file the home page links to.
+static_path() {
+  curl -sk "https://localhost:$https_port/" | grep -o '/static/[^"]*\.css' | head -n 1
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
