@@ -11,7 +11,7 @@ BASE = "https://site.test"
 APP = "notes"
 ADMIN_USER, ADMIN_PASSWORD = "admin", "site-scenario-admin-password"
 CA = "/tmp/pebble-root.pem"
-UPLOAD_NAME, UPLOAD_TEXT = "report.txt", "uploaded before the deploy\n"
+UPLOAD_NAME, UPLOAD_TEXT = "report.txt", "uploaded before the deploy"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -22,15 +22,26 @@ def pebble_root(host):
 
 def get(host, path: str, *curl_args: str) -> tuple[int, dict[str, str], str]:
     """GET over HTTPS, verifying the certificate; returns status, lower-cased headers and body."""
+    args = " ".join(shlex.quote(a) for a in ["--cacert", CA, *curl_args, BASE + path])
     out = host.check_output(
-        "curl -sS --cacert %s -D /tmp/headers -o /tmp/body %s %s && cat /tmp/headers && echo ==BODY== && cat /tmp/body",
-        CA, " ".join(shlex.quote(a) for a in curl_args), BASE + path,
+        f"curl -sS -D /tmp/headers -o /tmp/body {args} && cat /tmp/headers && echo ==BODY== && cat /tmp/body"
     )
     head, _, body = out.partition("==BODY==")
     lines = [line.strip() for line in head.strip().splitlines()]
     status = int(lines[0].split()[1])
     headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:]) if v}
     return status, headers, body.lstrip("\n")
+
+
+REQUEST_LOOP = f"""
+end=$((SECONDS + 240)); n=0
+while [ ! -e /tmp/loop.stop ] && [ $n -lt 1500 ] && [ $SECONDS -lt $end ]; do
+  n=$((n + 1))
+  curl -s -o /dev/null -w '%{{http_code}}\\n' --max-time 10 --cacert {CA} {BASE}/healthz >> /tmp/loop.codes
+  sleep 0.1
+done
+touch /tmp/loop.done
+"""
 
 
 def health(host) -> dict:
@@ -86,7 +97,7 @@ def upload(host) -> dict:
     host.check_output("cat > /tmp/browser.py <<'EOF'\n%s\nEOF" % script)
     out = host.check_output(
         "python3 /tmp/browser.py %s %s %s %s %s %s",
-        BASE, CA, ADMIN_USER, ADMIN_PASSWORD, UPLOAD_NAME, shlex.quote(UPLOAD_TEXT),
+        BASE, CA, ADMIN_USER, ADMIN_PASSWORD, UPLOAD_NAME, UPLOAD_TEXT,
     )
     return json.loads(out)
 
@@ -107,11 +118,8 @@ def test_deploy_a_new_commit_without_dropping_requests(host, upload, run_playboo
         "git push -q origin main && git rev-parse HEAD"
     )
     # A bounded request loop runs across the deploy: at most 1500 requests or 240 s.
-    host.check_output(
-        "rm -f /tmp/loop.*; (end=$((SECONDS+240)); n=0; while [ ! -e /tmp/loop.stop ] && [ $n -lt 1500 ] "
-        "&& [ $SECONDS -lt $end ]; do n=$((n+1)); curl -s -o /dev/null -w '%%{http_code}\\n' --cacert %s "
-        "%s/healthz >> /tmp/loop.codes; sleep 0.1; done; touch /tmp/loop.done) >/dev/null 2>&1 &", CA, BASE,
-    )
+    host.check_output("cat > /tmp/loop.sh <<'EOF'\n%s\nEOF" % REQUEST_LOOP)
+    host.check_output("rm -f /tmp/loop.codes /tmp/loop.stop /tmp/loop.done; setsid -f bash /tmp/loop.sh >/dev/null 2>&1 </dev/null")
     result = run_playbook("../../playbooks/deploy.yml", limit=host.backend.name)
     host.check_output("touch /tmp/loop.stop; for i in $(seq 50); do [ -e /tmp/loop.done ] && break; sleep 0.2; done")
     assert result.returncode == 0, result.stdout[-3000:]
