@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export CONTAINERS_CONF="$here/.config/containers.conf"
 export ANSIBLE_CONFIG="$here/ansible.cfg"
+export PATH="$here/.venv/bin:$PATH"
 
 container=djangoops-demo
 state="${DJANGOOPS_CACHE:-$HOME/.cache/djangoops}/demo"
