@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PYTHON ?= /usr/bin/python3
-CACHE ?= $(HOME)/.cache/djangoops
+# The shared apt cache of test containers; .config/molecule/config.yml and tools/demo.sh name the same place.
+CACHE := $(HOME)/.cache/djangoops
 IMAGES ?= debian12 debian13
 # Scenarios to run; default: every directory under molecule/.
 SCENARIOS ?= $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml))))
