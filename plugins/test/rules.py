@@ -1,0 +1,152 @@
+"""The naming rules every role and the site's contract share, written once (Jinja tests).
+
+Used with their fully qualified names, e.g. `app_name is djangoops.django.system_name`:
+
+- `system_name`: a user, group or app name useradd accepts (`^[a-z_][a-z0-9_-]{0,31}$`); it also
+  names /srv/<name>, /etc/<name>, systemd units and, by default, the database and its owner.
+- `domain_name`: a host name per RFC 1123 (labels of 1-63 letters, digits and inner hyphens, 253
+  characters at most, not all-numeric at the end), without scheme, path, port or trailing dot.
+  `domain_name(wildcard=True)` also accepts one leading `*.` label.
+- `port`: an integer (or its decimal string) from 1 to 65535.
+- `absolute_path`: an absolute POSIX path without `..` or `.` segments, empty segments or
+  whitespace, and without a trailing slash (except `/` itself is refused: no role owns it).
+- `relative_path`: the same rules for a path inside another one (empty = that directory itself).
+- `python_dotted`: a dotted Python module path (`mysite.settings`).
+- `wsgi_app`: `module.path:variable` (gunicorn's and Django's WSGI application form).
+- `env_name`: an environment variable name (`[A-Za-z_][A-Za-z0-9_]*`).
+- `postgresql_identifier`: a name PostgreSQL takes unquoted and community.postgresql cannot
+  mis-quote: starts with a letter or `_`, letters, digits, `_`, at most 63 characters.
+- `postgresql_listen_address`: an item of listen_addresses (IP address, host name, `*`).
+- `postgresql_hba_address`: the address field of a pg_hba.conf rule (IP address, CIDR, host
+  name, `.domain`, `all`, `samehost`, `samenet`).
+- `debian_package`: a Debian package name, optionally with `=version` (Debian policy 5.6.1).
+"""
+
+import ipaddress
+import re
+
+_LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
+_HOSTNAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.?$")
+_SYSTEM_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}\Z")
+_PYTHON_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+_WSGI_APP = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*(\(\))?\Z")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+:~-]+)?\Z")
+_PATH_SEGMENT = re.compile(r"^[^\s/]+\Z")
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_hostname(value: str) -> bool:
+    # A name whose last label is all digits is a mistyped IPv4 address, not a host name.
+    if len(value) > 253 or not _HOSTNAME.match(value):
+        return False
+    return not value.rstrip(".").rsplit(".", 1)[-1].isdigit()
+
+
+def system_name(value: object) -> bool:
+    return isinstance(value, str) and bool(_SYSTEM_NAME.match(value))
+
+
+def domain_name(value: object, wildcard: bool = False) -> bool:
+    if not isinstance(value, str) or value.endswith("."):
+        return False
+    if wildcard and value.startswith("*."):
+        value = value[2:]
+    return _is_hostname(value)
+
+
+def port(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and 1 <= value <= 65535
+
+
+def _segments_ok(segments: list[str]) -> bool:
+    return all(_PATH_SEGMENT.match(s) and s not in (".", "..") for s in segments)
+
+
+def absolute_path(value: object) -> bool:
+    if not isinstance(value, str) or not value.startswith("/") or value == "/" or value.endswith("/"):
+        return False
+    return _segments_ok(value[1:].split("/"))
+
+
+def relative_path(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value == "":
+        return True
+    if value.startswith("/") or value.endswith("/"):
+        return False
+    return _segments_ok(value.split("/"))
+
+
+def python_dotted(value: object) -> bool:
+    return isinstance(value, str) and bool(_PYTHON_DOTTED.match(value))
+
+
+def wsgi_app(value: object) -> bool:
+    return isinstance(value, str) and bool(_WSGI_APP.match(value))
+
+
+def env_name(value: object) -> bool:
+    return isinstance(value, str) and bool(_ENV_NAME.match(value))
+
+
+def postgresql_identifier(value: object) -> bool:
+    return isinstance(value, str) and bool(_PG_IDENTIFIER.match(value))
+
+
+def postgresql_listen_address(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    return value == "*" or _is_ip(value) or _is_hostname(value)
+
+
+def postgresql_hba_address(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value in ("all", "samehost", "samenet"):
+        return True
+    if "/" in value:
+        try:
+            # strict: 10.0.0.5/24 is refused (host bits set), it is not the network the user meant
+            ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            return False
+        return True
+    if _is_ip(value):
+        return True
+    return _is_hostname(value.removeprefix("."))
+
+
+def debian_package(value: object) -> bool:
+    return isinstance(value, str) and bool(_DEBIAN_PACKAGE.match(value))
+
+
+class TestModule:
+    def tests(self) -> dict:
+        return {
+            "system_name": system_name,
+            "domain_name": domain_name,
+            "port": port,
+            "absolute_path": absolute_path,
+            "relative_path": relative_path,
+            "python_dotted": python_dotted,
+            "wsgi_app": wsgi_app,
+            "env_name": env_name,
+            "postgresql_identifier": postgresql_identifier,
+            "postgresql_listen_address": postgresql_listen_address,
+            "postgresql_hba_address": postgresql_hba_address,
+            "debian_package": debian_package,
+        }
