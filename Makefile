@@ -8,23 +8,28 @@ PYTHON ?= /usr/bin/python3
 # The shared apt cache of test containers; .config/molecule/config.yml and tools/demo.sh name the same place.
 CACHE := $(HOME)/.cache/djangoops
 IMAGES ?= debian12 debian13
-# Scenarios to run; default: every directory under molecule/.
-SCENARIOS ?= $(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml))))
+# Scenarios to run; default: every directory under molecule/ but `collection` (run by `make collection`).
+SCENARIOS ?= $(filter-out collection,$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
+# Scenarios with platforms of their own already run Debian 12 and 13; the others run 13 in test-matrix.
+MULTI_PLATFORM := postgresql site
 APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl
 
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
-.PHONY: help setup apt venv images lint pytest test-example molecule test demo demo-clean
+.PHONY: help setup apt venv images lint pytest docs test-example molecule collection test test-matrix demo demo-clean
 
 help:
 	@echo "make demo          provision a local container with site.yml and serve the example over HTTPS"
 	@echo "make demo-clean    remove the demo container and its state"
 	@echo "make setup         apt packages, the toolchain venv, the test images"
-	@echo "make lint          yamllint + ansible-lint (production profile)"
+	@echo "make lint          yamllint, ruff (lint and format check), ansible-lint (production profile)"
 	@echo "make test          lint, pytest on tests/, the example's tests, every Molecule scenario"
+	@echo "make docs          regenerate the variables tables of roles/*/README.md from meta/argument_specs.yml"
 	@echo "make molecule SCENARIOS='nginx postgresql'   some scenarios only"
+	@echo "make collection    build and install the collection, use it by full names, run its scenario"
+	@echo "make test-matrix   every scenario on Debian 12 and on Debian 13"
 
 setup: apt venv images
 
@@ -49,10 +54,15 @@ images:
 
 lint: venv
 	yamllint --strict .
+	ruff check .
+	ruff format --check .
 	ansible-lint
 
 pytest: venv
 	tools/pytest-strict.sh tests
+
+docs: venv
+	tools/role_docs.py
 
 test-example:
 	bash example/run-tests.sh
@@ -60,7 +70,15 @@ test-example:
 molecule: venv images
 	tools/run-scenarios.sh $(SCENARIOS)
 
-test: setup lint pytest test-example molecule
+collection: venv images
+	tools/test-collection.sh
+
+test: setup lint pytest test-example molecule collection
+
+# Every role's scenario on Debian 13 too: longer than CI's budget, run before a release.
+test-matrix: venv images
+	tools/run-scenarios.sh $(SCENARIOS)
+	DJANGOOPS_DISTRO=debian13 tools/run-scenarios.sh $(filter-out $(MULTI_PLATFORM),$(SCENARIOS))
 
 demo: setup
 	tools/demo.sh up

@@ -96,6 +96,7 @@ def test_wiring_derives_the_split_from_app_settings(tmp_path: Path) -> None:
     assert addresses == ["10.0.0.11/32", "10.0.0.12/32"]
     assert wired["app1"]["django_database_host"] == "10.0.0.5"
     assert wired["app1"]["django_allowed_hosts"] == ["shop.example.org"]
+    assert wired["app1"]["django_wsgi_application"] == "shop.wsgi:application"
 
 
 def test_inventory_group_vars_all_wins_over_the_wiring(tmp_path: Path) -> None:
@@ -140,3 +141,12 @@ def test_every_wired_input_reads_the_inventory_first() -> None:
 def test_no_playbook_group_vars_override_the_inventory(place: Path) -> None:
     # group_vars beside a playbook take precedence over the inventory's group_vars/all.
     assert not (place / "group_vars").exists() and not (place / "group_vars").is_symlink()
+
+
+def test_readme_documents_every_app_setting_the_playbooks_read() -> None:
+    read = set()
+    for playbook in (ROOT / "playbooks").rglob("*.yml"):
+        read |= set(re.findall(r"\bapp_(?!code\b|code_)[a-z_]+\b", playbook.read_text()))
+    readme = (ROOT / "README.md").read_text()
+    undocumented = sorted(name for name in read if f"`{name}`" not in readme)
+    assert undocumented == [], f"README.md's variable table lacks {undocumented}"

@@ -44,16 +44,28 @@ up() {
     sleep 1
   done
 
-  ansible-playbook -i inventory/demo site.yml
+  # The published ports: redirects and the CSRF origin name them (inventory/demo has the defaults).
+  ansible-playbook -i inventory/demo site.yml \
+    -e "{\"nginx_https_public_port\": $https_port, \"app_extra_csrf_trusted_origins\": [\"https://localhost:$https_port\"]}"
 
   echo
   echo "The demo site: https://localhost:$https_port/  (self-signed certificate; admin: /admin/, user 'admin',"
   echo "password in inventory/demo/group_vars/all.yml)"
   echo "Smoke check:"
+  local failed=0 code location
   for path in / /healthz "$(static_path)"; do
     code=$(curl -sk -o /dev/null -w '%{http_code}' "https://localhost:$https_port$path")
     printf '  %-60s %s\n' "https://localhost:$https_port$path" "$code"
+    [ "$code" = 200 ] || failed=1
   done
+  # Plain HTTP on the published port redirects to HTTPS on the published port.
+  location=$(curl -s -o /dev/null -w '%{redirect_url}' "http://localhost:$http_port/healthz")
+  printf '  %-60s -> %s\n' "http://localhost:$http_port/healthz" "$location"
+  [ "$location" = "https://localhost:$https_port/healthz" ] || failed=1
+  if [ "$failed" -ne 0 ]; then
+    echo "demo: the smoke check failed (expected 200 for each page and a redirect to port $https_port)" >&2
+    exit 1
+  fi
 }
 
 # One hashed static file the home page links to.

@@ -7,6 +7,8 @@ Used with their fully qualified names, e.g. `app_name is djangoops.django.system
 - `domain_name`: a host name per RFC 1123 (labels of 1-63 letters, digits and inner hyphens, 253
   characters at most, not all-numeric at the end), without scheme, path, port or trailing dot.
   `domain_name(wildcard=True)` also accepts one leading `*.` label.
+- `django_allowed_host`: an item of Django's ALLOWED_HOSTS: a domain name, `.domain` (the domain and
+  its subdomains), an IP address or `*`; never a scheme, path or port.
 - `port`: an integer (or its decimal string) from 1 to 65535.
 - `absolute_path`: an absolute POSIX path without `..` or `.` segments, empty segments or
   whitespace, and without a trailing slash (except `/` itself is refused: no role owns it).
@@ -61,6 +63,12 @@ def domain_name(value: object, wildcard: bool = False) -> bool:
     if wildcard and value.startswith("*."):
         value = value[2:]
     return _is_hostname(value)
+
+
+def django_allowed_host(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    return value == "*" or _is_ip(value) or domain_name(value.removeprefix("."))
 
 
 def port(value: object) -> bool:
@@ -139,6 +147,7 @@ class TestModule:
         return {
             "system_name": system_name,
             "domain_name": domain_name,
+            "django_allowed_host": django_allowed_host,
             "port": port,
             "absolute_path": absolute_path,
             "relative_path": relative_path,

@@ -47,9 +47,7 @@ def curl_fails(host, url: str, *args: str):
 
 
 def s_client(host, *args: str):
-    return host.run(
-        f"openssl s_client -connect 127.0.0.1:443 -servername demo.test {' '.join(args)} </dev/null 2>&1"
-    )
+    return host.run(f"openssl s_client -connect 127.0.0.1:443 -servername demo.test {' '.join(args)} </dev/null 2>&1")
 
 
 def checksums(host) -> str:
@@ -199,7 +197,7 @@ def test_tls_1_1_is_refused_by_the_server(host):
     assert "alert protocol version" in result.stdout
 
 
-@pytest.mark.parametrize("flag,version", [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
+@pytest.mark.parametrize(("flag", "version"), [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")])
 def test_tls_1_2_and_1_3_are_accepted(host, flag, version):
     result = s_client(host, flag)
     assert result.rc == 0, result.stdout
@@ -207,9 +205,7 @@ def test_tls_1_2_and_1_3_are_accepted(host, flag, version):
 
 
 def test_http2_is_offered(host):
-    result = host.check_output(
-        f"curl -sS -k -o /dev/null -w '%{{http_version}}' {RESOLVE} https://demo.test/"
-    )
+    result = host.check_output(f"curl -sS -k -o /dev/null -w '%{{http_version}}' {RESOLVE} https://demo.test/")
     assert result == "2"
 
 
@@ -227,7 +223,7 @@ def test_hsts_and_security_headers(host):
 # --- maintenance --------------------------------------------------------------------------------
 
 
-@pytest.fixture()
+@pytest.fixture
 def upstream_stopped(host):
     host.check_output("systemctl stop standin-demo.service")
     try:
@@ -288,9 +284,25 @@ def test_site_without_certificate_serves_http_then_https_once_it_exists(host, ru
         alias = curl(host, url)
         assert alias.status == 301, url
         assert alias.header("Location") == "https://fresh.test/notes/", url
-    assert "CN = fresh.test" in host.run(
-        "openssl s_client -connect 127.0.0.1:443 -servername fresh.test </dev/null 2>&1"
-    ).stdout
+    assert (
+        "CN = fresh.test"
+        in host.run("openssl s_client -connect 127.0.0.1:443 -servername fresh.test </dev/null 2>&1").stdout
+    )
+
+
+def test_redirects_keep_a_published_https_port(host, run_playbook):
+    # A NAT or a published container port (the demo's 8443) puts HTTPS on another port than nginx's 443.
+    assert host.file("/etc/ssl/sites/fresh/fullchain.pem").exists, "needs the certificate the previous test made"
+    try:
+        result = run_playbook("fresh.yml", {"nginx_https_public_port": 8443}, limit=host.backend.name)
+        assert result.returncode == 0, result.stdout
+        for url in ("http://fresh.test/notes/?a=1", "http://www.fresh.test/notes/?a=1", "https://www.fresh.test/notes/?a=1"):
+            redirect = curl(host, url)
+            assert redirect.status == 301, url
+            assert redirect.header("Location") == "https://fresh.test:8443/notes/?a=1", url
+    finally:
+        assert run_playbook("fresh.yml", limit=host.backend.name).returncode == 0
+    assert curl(host, "http://fresh.test/notes/").header("Location") == "https://fresh.test/notes/"
 
 
 # --- validation: nothing bad reaches nginx ----------------------------------------------------
@@ -298,9 +310,7 @@ def test_site_without_certificate_serves_http_then_https_once_it_exists(host, ru
 
 def test_invalid_extra_directive_fails_validation_and_changes_nothing(host, run_playbook):
     before_sums, before_files = checksums(host), config_files(host)
-    result = run_playbook(
-        "demo.yml", {"nginx_extra_directives": ["bogus_directive on;"]}, limit=host.backend.name
-    )
+    result = run_playbook("demo.yml", {"nginx_extra_directives": ["bogus_directive on;"]}, limit=host.backend.name)
     assert result.returncode != 0
     assert 'unknown directive "bogus_directive"' in result.stdout
     assert "nginx refused the configuration of site demo" in result.stdout
@@ -332,4 +342,21 @@ def test_bad_input_stops_before_any_change_naming_the_variable(host, run_playboo
     assert result.returncode != 0
     assert "nginx_client_max_body_size must look like" in result.stdout
     assert "Install nginx from Debian's packages" not in result.stdout
+    assert checksums(host) == before_sums
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("nginx_https_public_port", 70000, "nginx_https_public_port must be a port"),
+        ("nginx_server_names", ["https://demo.test"], "nginx_server_names must be a non-empty list of host names"),
+        ("nginx_server_names", ["demo.test/notes"], "nginx_server_names must be a non-empty list of host names"),
+        ("nginx_server_names", ["a" * 64 + ".test"], "nginx_server_names must be a non-empty list of host names"),
+    ],
+)
+def test_bad_names_and_ports_stop_before_any_change(host, run_playbook, variable, value, message):
+    before_sums = checksums(host)
+    result = run_playbook("demo.yml", {variable: value}, limit=host.backend.name)
+    assert result.returncode != 0
+    assert message in result.stdout
     assert checksums(host) == before_sums

@@ -1,0 +1,105 @@
+"""The shared naming rules (plugins/test/rules.py), and that roles use them instead of their own copies."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("rules", ROOT / "plugins" / "test" / "rules.py")
+rules = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rules)
+
+
+@pytest.mark.parametrize("value", ["notes", "my-site", "_svc", "a" * 32])
+def test_system_name_accepts(value):
+    assert rules.system_name(value)
+
+
+@pytest.mark.parametrize("value", ["Notes", "1site", "a" * 33, "my site", "", "x$", None, "notes\n"])
+def test_system_name_refuses(value):
+    assert not rules.system_name(value)
+
+
+@pytest.mark.parametrize("value", ["example.org", "www.example.org", "localhost", "a-b.example", "x" * 63 + ".org"])
+def test_domain_name_accepts(value):
+    assert rules.domain_name(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://example.org",
+        "example.org/path",
+        "example.org:8443",
+        "*.example.org",
+        "x" * 64 + ".org",
+        "-bad.org",
+        "bad-.org",
+        "ex ample.org",
+        "example.org.",
+        "10.0.0.1",
+        "",
+        ".example.org",
+    ],
+)
+def test_domain_name_refuses(value):
+    assert not rules.domain_name(value)
+
+
+def test_domain_name_wildcard_only_when_asked():
+    assert rules.domain_name("*.example.org", wildcard=True)
+    assert not rules.domain_name("*.example.org")
+    assert not rules.domain_name("a.*.example.org", wildcard=True)
+
+
+@pytest.mark.parametrize(("value", "ok"), [(1, True), (65535, True), ("8000", True), (0, False), (70000, False),
+                                           ("80a", False), (True, False), (-1, False), (8.5, False)])
+def test_port(value, ok):
+    assert rules.port(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("/srv/notes", True), ("/etc/notes/env", True), ("/", False),
+                                           ("/srv/../etc", False), ("/srv/./x", False), ("srv/notes", False),
+                                           ("/srv/notes/", False), ("/srv//notes", False), ("/srv/my app", False)])
+def test_absolute_path(value, ok):
+    assert rules.absolute_path(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("", True), ("example", True), ("src/app", True), ("../x", False),
+                                           ("/abs", False), ("a/../b", False)])
+def test_relative_path(value, ok):
+    assert rules.relative_path(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("app", True), ("_x1", True), ("a" * 63, True), ("a" * 64, False),
+                                           ('app"; DROP', False), ("my-app", False), ("1app", False), ("", False)])
+def test_postgresql_identifier(value, ok):
+    assert rules.postgresql_identifier(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("mysite.wsgi:application", True), ("app:create_app()", True),
+                                           ("mysite.wsgi", False), ("my site:app", False), (":app", False)])
+def test_wsgi_app(value, ok):
+    assert rules.wsgi_app(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("example.org", True), (".example.org", True), ("*", True),
+                                           ("10.0.0.1", True), ("::1", True), ("https://example.org", False),
+                                           ("example.org:443", False)])
+def test_django_allowed_host(value, ok):
+    assert rules.django_allowed_host(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("libpq-dev", True), ("g++", True), ("python3.11-dev", True),
+                                           ("nginx=1.22.1-9", True), ("Bad", False), ("-x", False), ("a b", False)])
+def test_debian_package(value, ok):
+    assert rules.debian_package(value) is ok
+
+
+def test_no_role_writes_its_own_copy_of_a_shared_rule():
+    # The system-name and identifier regexes live in plugins/test/rules.py only.
+    copies = re.compile(r"\[a-z_\]\[a-z0-9_-\]|\[A-Za-z_\]\[A-Za-z0-9_\]\*\$'\)")
+    found = [str(p.relative_to(ROOT)) for p in (ROOT / "roles").rglob("*.yml") if copies.search(p.read_text())]
+    assert found == [], f"these files repeat a rule of plugins/test/rules.py: {found}"
