@@ -54,46 +54,109 @@ def test_domain_name_wildcard_only_when_asked():
     assert not rules.domain_name("a.*.example.org", wildcard=True)
 
 
-@pytest.mark.parametrize(("value", "ok"), [(1, True), (65535, True), ("8000", True), (0, False), (70000, False),
-                                           ("80a", False), (True, False), (-1, False), (8.5, False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        (1, True),
+        (65535, True),
+        ("8000", True),
+        (0, False),
+        (70000, False),
+        ("80a", False),
+        (True, False),
+        (-1, False),
+        (8.5, False),
+    ],
+)
 def test_port(value, ok):
     assert rules.port(value) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("/srv/notes", True), ("/etc/notes/env", True), ("/", False),
-                                           ("/srv/../etc", False), ("/srv/./x", False), ("srv/notes", False),
-                                           ("/srv/notes/", False), ("/srv//notes", False), ("/srv/my app", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("/srv/notes", True),
+        ("/etc/notes/env", True),
+        ("/", False),
+        ("/srv/../etc", False),
+        ("/srv/./x", False),
+        ("srv/notes", False),
+        ("/srv/notes/", False),
+        ("/srv//notes", False),
+        ("/srv/my app", False),
+    ],
+)
 def test_absolute_path(value, ok):
     assert rules.absolute_path(value) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("", True), ("example", True), ("src/app", True), ("../x", False),
-                                           ("/abs", False), ("a/../b", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("", True), ("example", True), ("src/app", True), ("../x", False), ("/abs", False), ("a/../b", False)],
+)
 def test_relative_path(value, ok):
     assert rules.relative_path(value) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("app", True), ("_x1", True), ("a" * 63, True), ("a" * 64, False),
-                                           ('app"; DROP', False), ("my-app", False), ("1app", False), ("", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("app", True),
+        ("_x1", True),
+        ("a" * 63, True),
+        ("a" * 64, False),
+        ('app"; DROP', False),
+        ("my-app", False),
+        ("1app", False),
+        ("", False),
+    ],
+)
 def test_postgresql_identifier(value, ok):
     assert rules.postgresql_identifier(value) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("mysite.wsgi:application", True), ("app:create_app()", True),
-                                           ("mysite.wsgi", False), ("my site:app", False), (":app", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("mysite.wsgi:application", True),
+        ("app:create_app()", True),
+        ("mysite.wsgi", False),
+        ("my site:app", False),
+        (":app", False),
+    ],
+)
 def test_wsgi_app(value, ok):
     assert rules.wsgi_app(value) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("example.org", True), (".example.org", True), ("*", True),
-                                           ("10.0.0.1", True), ("::1", True), ("https://example.org", False),
-                                           ("example.org:443", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("example.org", True),
+        (".example.org", True),
+        ("*", True),
+        ("10.0.0.1", True),
+        ("::1", True),
+        ("https://example.org", False),
+        ("example.org:443", False),
+    ],
+)
 def test_django_allowed_host(value, ok):
     assert rules.django_allowed_host(value) is ok
 
 
-@pytest.mark.parametrize(("value", "ok"), [("libpq-dev", True), ("g++", True), ("python3.11-dev", True),
-                                           ("nginx=1.22.1-9", True), ("Bad", False), ("-x", False), ("a b", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("libpq-dev", True),
+        ("g++", True),
+        ("python3.11-dev", True),
+        ("nginx=1.22.1-9", True),
+        ("Bad", False),
+        ("-x", False),
+        ("a b", False),
+    ],
+)
 def test_debian_package(value, ok):
     assert rules.debian_package(value) is ok
 

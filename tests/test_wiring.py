@@ -81,7 +81,14 @@ def render(tmp_path: Path, group_vars_all: dict, host_vars: dict | None = None, 
     out.mkdir()
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     # The demo's inventory is the default in ansible.cfg; -i replaces it.
-    cmd = ["ansible-playbook", "-i", str(inventory), str(playbook), "-e", json.dumps({"out": str(out), **(extra or {})})]
+    cmd = [
+        "ansible-playbook",
+        "-i",
+        str(inventory),
+        str(playbook),
+        "-e",
+        json.dumps({"out": str(out), **(extra or {})}),
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
@@ -140,7 +147,8 @@ def test_every_wired_input_reads_the_inventory_first() -> None:
 @pytest.mark.parametrize("place", [ROOT, ROOT / "playbooks"])
 def test_no_playbook_group_vars_override_the_inventory(place: Path) -> None:
     # group_vars beside a playbook take precedence over the inventory's group_vars/all.
-    assert not (place / "group_vars").exists() and not (place / "group_vars").is_symlink()
+    assert not (place / "group_vars").exists()
+    assert not (place / "group_vars").is_symlink()
 
 
 def test_readme_documents_every_app_setting_the_playbooks_read() -> None:

@@ -102,9 +102,11 @@ def test_migrations_applied_by_the_app_database_user(host):
 def test_hashed_static_files_in_shared_static(host):
     manifest = json.loads(host.file(f"{STATIC}/staticfiles.json").content_string)
     hashed = manifest["paths"]["notes/site.css"]
-    assert hashed != "notes/site.css" and hashed.startswith("notes/site.")
+    assert hashed != "notes/site.css"
+    assert hashed.startswith("notes/site.")
     css = host.file(f"{STATIC}/{hashed}")
-    assert css.is_file and css.user == APP
+    assert css.is_file
+    assert css.user == APP
     assert host.file(f"{STATIC}/{manifest['paths']['admin/css/base.css']}").is_file
 
 

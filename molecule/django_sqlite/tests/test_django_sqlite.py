@@ -13,10 +13,7 @@ SECRET_KEY = "scenario-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH
 
 def manage(host, release: str, *args: str):
     """manage.py in a release, as the app user with the environment file loaded."""
-    script = (
-        f"set -a; . {ENV_FILE}; set +a; "
-        f'cd {release}/example && exec {release}/.venv/bin/python manage.py "$@"'
-    )
+    script = f'set -a; . {ENV_FILE}; set +a; cd {release}/example && exec {release}/.venv/bin/python manage.py "$@"'
     quoted = " ".join(shlex.quote(arg) for arg in args)
     return host.run(f"runuser -u {APP} -- sh -c {shlex.quote(script)} sh {quoted}")
 
@@ -52,11 +49,9 @@ def test_database_is_migrated(host):
 
 def test_translations_compiled_in_the_release(host):
     mo = host.file(f"{RELEASE}/example/notes/locale/de/LC_MESSAGES/django.mo")
-    assert mo.is_file and mo.user == APP
-    code = (
-        "from django.utils import translation; "
-        "translation.activate('de'); print(translation.gettext('Notes'))"
-    )
+    assert mo.is_file
+    assert mo.user == APP
+    code = "from django.utils import translation; translation.activate('de'); print(translation.gettext('Notes'))"
     result = manage(host, RELEASE, "shell", "-c", code)
     assert result.rc == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "Notizen"

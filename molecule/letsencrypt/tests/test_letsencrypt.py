@@ -17,10 +17,7 @@ STABLE = "/etc/ssl/sites/site"
 
 def served_pem(host, name: str = SITE) -> str:
     """The leaf certificate nginx presents on 443 for this name (SNI)."""
-    cmd = (
-        f"openssl s_client -connect 127.0.0.1:443 -servername {name} </dev/null 2>/dev/null"
-        " | openssl x509"
-    )
+    cmd = f"openssl s_client -connect 127.0.0.1:443 -servername {name} </dev/null 2>/dev/null | openssl x509"
     return host.check_output(cmd)
 
 
@@ -145,7 +142,8 @@ def test_self_signed_mode_serves_a_self_signed_certificate_at_the_same_paths(hos
     assert names_of(host, pem) == set(NAMES)
     for leaf in ("fullchain.pem", "privkey.pem"):
         path = host.file(f"{STABLE}/{leaf}")
-        assert path.is_file and not path.is_symlink
+        assert path.is_file, leaf
+        assert not path.is_symlink, leaf
     assert host.file(f"{STABLE}/privkey.pem").mode == 0o600
     assert host.file("/etc/nginx/sites-available/site.conf").sha256sum == site_conf
     assert nginx_pid(host) == pid

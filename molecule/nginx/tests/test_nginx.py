@@ -296,7 +296,11 @@ def test_redirects_keep_a_published_https_port(host, run_playbook):
     try:
         result = run_playbook("fresh.yml", {"nginx_https_public_port": 8443}, limit=host.backend.name)
         assert result.returncode == 0, result.stdout
-        for url in ("http://fresh.test/notes/?a=1", "http://www.fresh.test/notes/?a=1", "https://www.fresh.test/notes/?a=1"):
+        for url in (
+            "http://fresh.test/notes/?a=1",
+            "http://www.fresh.test/notes/?a=1",
+            "https://www.fresh.test/notes/?a=1",
+        ):
             redirect = curl(host, url)
             assert redirect.status == 301, url
             assert redirect.header("Location") == "https://fresh.test:8443/notes/?a=1", url

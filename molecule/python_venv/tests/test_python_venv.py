@@ -51,7 +51,8 @@ def test_venv_path_is_the_hash_under_the_root_and_marked_complete(host):
 def test_venv_is_owned_by_the_app_user(host):
     venv = venv_of(host, "r1")
     assert host.file(ROOT).user == "app"
-    assert host.file(venv).user == "app" and host.file(venv).group == "app"
+    assert host.file(venv).user == "app"
+    assert host.file(venv).group == "app"
     assert host.check_output(f"find {venv} \\( ! -user app -o ! -group app \\) -print") == ""
     assert host.file(f"{RELEASES}/r1/.venv").is_symlink
 
@@ -59,7 +60,7 @@ def test_venv_is_owned_by_the_app_user(host):
 def test_pip_setuptools_wheel_are_pinned(host):
     venv = venv_of(host, "r2")
     code = "from importlib.metadata import version as v; print(v('pip'), v('setuptools'), v('wheel'))"
-    assert host.check_output(f"{venv}/bin/python -c \"{code}\"") == "26.3 84.2.1 0.45.1"
+    assert host.check_output(f'{venv}/bin/python -c "{code}"') == "26.3 84.2.1 0.45.1"
 
 
 def test_changed_requirements_get_a_second_venv(host):
@@ -80,12 +81,12 @@ def test_system_python_is_untouched(host):
     # Whatever the system's site-packages gained since prepare.yml came from Debian packages (Ansible's apt
     # module pulls python3-apt), none from pip: /usr/local's stays as it was, everything else belongs to dpkg.
     before = host.file("/root/system-site-packages.before").content_string.split("== ")
-    for dir in host.check_output(SITE_DIRS).splitlines():
-        entries = host.check_output(f"ls -A {dir} 2>/dev/null || true").split()
-        if dir.startswith("/usr/local/"):
-            assert any(block.split() == [dir, *entries] for block in before), (dir, entries)
+    for site_dir in host.check_output(SITE_DIRS).splitlines():
+        entries = host.check_output(f"ls -A {site_dir} 2>/dev/null || true").split()
+        if site_dir.startswith("/usr/local/"):
+            assert any(block.split() == [site_dir, *entries] for block in before), (site_dir, entries)
         if entries:
-            owners = host.run("dpkg -S " + " ".join(f"{dir}/{entry}" for entry in entries))
+            owners = host.run("dpkg -S " + " ".join(f"{site_dir}/{entry}" for entry in entries))
             assert owners.rc == 0, owners.stderr
 
 

@@ -48,21 +48,22 @@ def main() -> None:
 
     login_url = base + "/accounts/login/?next=/notes/new/"
     token = csrf_token(opener.open(login_url).read().decode())
-    data = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": token}
-    ).encode()
+    data = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": token}).encode()
     form_page = opener.open(urllib.request.Request(login_url, data=data, headers=origin))
     if not form_page.url.endswith("/notes/new/"):
         raise SystemExit(f"login failed, landed on {form_page.url}")
 
     body, content_type = multipart(
-        {"title": "Uploaded in the site scenario", "body": "kept across deploys",
-         "csrfmiddlewaretoken": csrf_token(form_page.read().decode())},
-        "attachment", file_name, file_content.encode(),
+        {
+            "title": "Uploaded in the site scenario",
+            "body": "kept across deploys",
+            "csrfmiddlewaretoken": csrf_token(form_page.read().decode()),
+        },
+        "attachment",
+        file_name,
+        file_content.encode(),
     )
-    request = urllib.request.Request(
-        base + "/notes/new/", data=body, headers={**origin, "Content-Type": content_type}
-    )
+    request = urllib.request.Request(base + "/notes/new/", data=body, headers={**origin, "Content-Type": content_type})
     detail = opener.open(request)
     page = detail.read().decode()
     media = re.search(r'href="(/media/[^"]+)"', page)

@@ -84,7 +84,10 @@ def test_healthz_reports_the_deployed_sha(host):
 def test_check_deploy_is_clean(host):
     cmd = host.run(
         "runuser -u %s -- bash -c 'set -a; . /etc/%s/env; set +a; cd /srv/%s/current/example && "
-        "../.venv/bin/python manage.py check --deploy --fail-level WARNING'", APP, APP, APP,
+        "../.venv/bin/python manage.py check --deploy --fail-level WARNING'",
+        APP,
+        APP,
+        APP,
     )
     assert cmd.rc == 0, cmd.stdout + cmd.stderr
     assert "System check identified no issues" in cmd.stdout
@@ -94,10 +97,15 @@ def test_check_deploy_is_clean(host):
 def upload(host) -> dict:
     """Log in as the admin and create a note with an uploaded file, through the site's forms."""
     script = (Path(__file__).parent / "browser.py").read_text()
-    host.check_output("cat > /tmp/browser.py <<'EOF'\n%s\nEOF" % script)
+    host.check_output(f"cat > /tmp/browser.py <<'EOF'\n{script}\nEOF")
     out = host.check_output(
         "python3 /tmp/browser.py %s %s %s %s %s %s",
-        BASE, CA, ADMIN_USER, ADMIN_PASSWORD, UPLOAD_NAME, UPLOAD_TEXT,
+        BASE,
+        CA,
+        ADMIN_USER,
+        ADMIN_PASSWORD,
+        UPLOAD_NAME,
+        UPLOAD_TEXT,
     )
     return json.loads(out)
 
@@ -118,8 +126,10 @@ def test_deploy_a_new_commit_without_dropping_requests(host, upload, run_playboo
         "git push -q origin main && git rev-parse HEAD"
     )
     # A bounded request loop runs across the deploy: at most 1500 requests or 240 s.
-    host.check_output("cat > /tmp/loop.sh <<'EOF'\n%s\nEOF" % REQUEST_LOOP)
-    host.check_output("rm -f /tmp/loop.codes /tmp/loop.stop /tmp/loop.done; setsid -f bash /tmp/loop.sh >/dev/null 2>&1 </dev/null")
+    host.check_output(f"cat > /tmp/loop.sh <<'EOF'\n{REQUEST_LOOP}\nEOF")
+    host.check_output(
+        "rm -f /tmp/loop.codes /tmp/loop.stop /tmp/loop.done; setsid -f bash /tmp/loop.sh >/dev/null 2>&1 </dev/null"
+    )
     result = run_playbook("../../playbooks/deploy.yml", limit=host.backend.name)
     host.check_output("touch /tmp/loop.stop; for i in $(seq 50); do [ -e /tmp/loop.done ] && break; sleep 0.2; done")
     assert result.returncode == 0, result.stdout[-3000:]
