@@ -12,7 +12,7 @@ IMAGES ?= debian12 debian13
 SCENARIOS ?= $(filter-out collection,$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 # Scenarios with platforms of their own already run Debian 12 and 13; the others run 13 in test-matrix.
 MULTI_PLATFORM := postgresql site
-APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl
+APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl openssh-client
 
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)

@@ -2,7 +2,9 @@
 # Build a systemd-ready Debian test image with debootstrap and import it into podman.
 # Usage: tools/build-image.sh debian12|debian13
 # The image is rebuilt only when missing or when its recipe (this script, the CA files,
-# the mirror) changed; the recipe's hash is stored in the image's "recipe" label.
+# the mirror, the project's SSH key) changed; the recipe's hash is stored in the image's "recipe" label.
+# Ansible reaches test containers over SSH as root with the project's key (made here once, under
+# ~/.cache/djangoops/ssh/), like a production host; see tools/ssh-proxy.
 set -euo pipefail
 
 name=${1:?usage: $0 debian12|debian13}
@@ -14,7 +16,7 @@ esac
 here=$(cd "$(dirname "$0")/.." && pwd)
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$here/.config/containers.conf}"
 tag="localhost/djangoops-$name:latest"
-packages=systemd,systemd-sysv,python3,sudo,ca-certificates,iproute2
+packages=systemd,systemd-sysv,python3,sudo,ca-certificates,iproute2,openssh-server
 
 # The Debian mirror this machine already uses: first non-security "debian" URI in its apt sources.
 mirror=$(
@@ -24,9 +26,16 @@ mirror=$(
 )
 [ -n "$mirror" ] || { echo "no Debian mirror found in /etc/apt/sources.list*" >&2; exit 1; }
 
+# The key Ansible logs in with: one per control machine, never committed.
+key="${DJANGOOPS_CACHE:-$HOME/.cache/djangoops}/ssh/id_ed25519"
+if [ ! -f "$key" ]; then
+  mkdir -p -m 0700 "$(dirname "$key")"
+  ssh-keygen -q -t ed25519 -N '' -C djangoops-test -f "$key"
+fi
+
 shopt -s nullglob
 cas=(/usr/local/share/ca-certificates/*.crt)
-recipe=$(cat "$0" "${cas[@]}" <(echo "$mirror $suite $packages") | sha256sum | cut -c1-16)
+recipe=$(cat "$0" "${cas[@]}" "$key.pub" <(echo "$mirror $suite $packages") | sha256sum | cut -c1-16)
 
 current=$(podman image inspect --format '{{ index .Labels "recipe" }}' "$tag" 2>/dev/null || true)
 if [ "$current" = "$recipe" ]; then
@@ -44,6 +53,11 @@ debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$mirror"
 # Test images only: trust the control machine's extra CAs so pip inside containers works behind its TLS proxy.
 for ca in "${cas[@]}"; do cp "$ca" "$rootfs/usr/local/share/ca-certificates/"; done
 chroot "$rootfs" update-ca-certificates >/dev/null
+
+# SSH: root logs in with the project's key only (sshd's default for root: prohibit-password).
+install -d -m 0700 "$rootfs/root/.ssh"
+install -m 0600 "$key.pub" "$rootfs/root/.ssh/authorized_keys"
+printf 'PasswordAuthentication no\nUseDNS no\n' >"$rootfs/etc/ssh/sshd_config.d/djangoops-test.conf"
 
 # Modules cannot be loaded inside a container; the unit fails and marks the system degraded on Debian 13.
 ln -sf /dev/null "$rootfs/etc/systemd/system/systemd-modules-load.service"
