@@ -135,7 +135,10 @@ def _checksums(host) -> str:
     ("extra_vars", "message"),
     [
         ({"django_database_engine": "mysql"}, "django_database_engine"),
-        ({"django_allowed_hosts": []}, "django_allowed_hosts must list at least one host"),
+        ({"django_allowed_hosts": []}, "django_allowed_hosts must list host names"),
+        ({"django_allowed_hosts": ["https://django.test"]}, "django_allowed_hosts must list host names"),
+        ({"django_app_name": "Notes"}, "django_app_name must be a system user name"),
+        ({"django_settings_module": "mysite/settings"}, "django_settings_module must be a dotted Python module path"),
         ({"django_env_extra": {"SECRET_KEY": "x"}}, "django_env_extra must map environment variable names"),
         ({"django_project_dir": "src"}, "check django_release_path, django_project_dir and django_venv_path"),
     ],

@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import threading
 import time
 from urllib.parse import parse_qs
 
@@ -32,6 +33,7 @@ def application(environ, start_response):
         "forwarded_proto": environ.get("HTTP_X_FORWARDED_PROTO", ""),
         "uid": os.getuid(),
         "pid": os.getpid(),
+        "thread": threading.current_thread().name,
         "cwd": os.getcwd(),
         "prefix": sys.prefix,
         "written": _write(query["write"][0]) if "write" in query else "",

@@ -2,7 +2,9 @@
 across reloads, with broken and bad input.
 
 The tests run in file order and share the container: they start from r1 (fixture `fresh_start`), move
-`current` to r2 (reload), refuse r3 (broken) and end on r4 (another virtualenv, restart).
+`current` to r2 (reload), run both entry points in check mode, refuse r3 (broken), restart for r4
+(another virtualenv) and refuse r5 (imports as the app user, but not in the service's sandbox).
+The service runs gthread workers (vars/demo.yml).
 """
 
 import json
@@ -21,7 +23,8 @@ ROOT = f"/srv/{APP}"
 CONFIG = f"/etc/{APP}/gunicorn.conf.py"
 ENV_FILE = f"/etc/{APP}/env"
 README = Path(__file__).resolve().parents[3] / "roles" / "gunicorn" / "README.md"
-SHA = {name: str(index) * 40 for index, name in enumerate(["r1", "r2", "r3", "r4"], start=1)}
+SHA = {name: str(index) * 40 for index, name in enumerate(["r1", "r2", "r3", "r4", "r5"], start=1)}
+THREADS = 4
 
 
 def request(host, path="/", user="www-data", headers=()):
@@ -133,6 +136,28 @@ def test_workers_default_to_twice_the_cpus_plus_one(host):
     assert wait_for(lambda: len(worker_pids(host, pid)) == expected, timeout=15), worker_pids(host, pid)
 
 
+def test_gthread_workers_answer_requests_on_their_threads(host):
+    started = host.check_output(f"systemctl show --property=ExecMainStartTimestamp --value {SERVICE}")
+    journal = host.run(f"journalctl --unit={SERVICE} --since='{started}' --no-pager --output=cat").stdout
+    assert "Using worker: gthread" in journal
+    # Slow requests all at once; while they run, count the threads of each worker.
+    workers = worker_pids(host, main_pid(host))
+    count = THREADS * len(workers)
+    curls = " ".join(
+        f"curl --silent --show-error --fail --max-time 20 --unix-socket {SOCKET} 'http://localhost/?sleep=2' "
+        f">/var/tmp/gthread-{n}.json &"
+        for n in range(count)
+    )
+    counts = "; ".join(f"echo {pid} $(awk '/^Threads:/ {{print $2}}' /proc/{pid}/status)" for pid in workers)
+    host.run_expect([0], f"{curls} sleep 1; {{ {counts}; }} >/var/tmp/gthread-threads; wait")
+    answers = [json.loads(host.file(f"/var/tmp/gthread-{n}.json").content_string) for n in range(count)]
+    assert all(answer["thread"].startswith("ThreadPoolExecutor") for answer in answers), answers
+    threads = dict(map(int, line.split()) for line in host.file("/var/tmp/gthread-threads").content_string.splitlines())
+    # The main thread and at most gunicorn_threads pool threads; two or more = requests served side by side.
+    assert max(threads.values()) <= 1 + THREADS, threads
+    assert max(threads.values()) >= 3, threads
+
+
 def test_app_gets_environment_file_and_release_sha(host):
     answer = request(host)
     assert answer["greeting"] == "hello"
@@ -174,9 +199,8 @@ def test_sandbox_exposure_is_low_and_reported_in_the_readme(host):
     measured = re.search(r"Overall exposure level for \S+: ([0-9.]+)", output).group(1)
     assert float(measured) <= 2.0, output
     reported = re.search(r"exposure level[^0-9]*([0-9.]+)", README.read_text(encoding="utf-8"), re.IGNORECASE)
-    assert reported and reported.group(1) == measured, (
-        f"README reports {reported and reported.group(1)}, measured {measured}"
-    )
+    assert reported, "README reports no exposure level"
+    assert reported.group(1) == measured, f"README reports {reported.group(1)}, measured {measured}"
 
 
 def test_reload_serves_new_release_without_dropping_a_request(host, run_playbook):
@@ -191,7 +215,7 @@ def test_reload_serves_new_release_without_dropping_a_request(host, run_playbook
     failures = [line for line in loop["lines"] if not line.startswith("ok ")]
     assert failures == []
     answered = [line.split()[1] for line in loop["lines"]]
-    assert "r1" in answered and "r2" in answered, "the loop did not run across the reload"
+    assert {"r1", "r2"} <= set(answered), "the loop did not run across the reload"
     assert answered[-3:] == ["r2"] * 3
     assert main_pid(host) == master
     answer = request(host)
@@ -210,6 +234,31 @@ def test_reload_without_a_new_release_changes_nothing(host, run_playbook):
     assert recap(result.stdout)["changed"] == 0
     assert main_pid(host) == master
     assert worker_pids(host, master) == workers
+
+
+def test_check_mode_runs_the_checks_and_changes_nothing(host, run_playbook):
+    """main and reload under `check_mode: true` (what --check does), with a release that needs a restart."""
+    master, workers = main_pid(host), worker_pids(host, main_pid(host))
+    files = [CONFIG, f"/etc/systemd/system/{SERVICE}", f"/etc/systemd/system/{SOCKET_UNIT}"]
+    before = [host.file(path).sha256sum for path in files]
+    switch_current(host, "r4")
+    try:
+        result = run_playbook("check-mode.yml", limit=host.backend.name)
+    finally:
+        switch_current(host, "r2")
+    assert result.returncode == 0, result.stdout
+    # The probe and the import checks ran (check mode would skip a plain command), the restart was only reported.
+    statuses = dict(
+        re.findall(r"TASK \[gunicorn : ([^\]]+)\].*\n(?:(?!TASK ).*\n)*?(ok|changed|skipping):", result.stdout)
+    )
+    assert statuses["Inspect the accounts, the release and the writable paths"] == "ok"
+    assert statuses["Import in the service's sandbox the WSGI app of /srv/demo/current"] == "ok"
+    assert statuses["Restart gunicorn for the new virtualenv"] == "changed"
+    assert recap(result.stdout)["changed"] == 1
+    assert [host.file(path).sha256sum for path in files] == before
+    assert main_pid(host) == master
+    assert worker_pids(host, master) == workers
+    assert request(host)["release"] == "r2"
 
 
 def test_broken_release_is_refused_before_reload(host, run_playbook):
@@ -250,7 +299,7 @@ def test_new_virtualenv_restarts_without_dropping_a_request(host, run_playbook):
         time.sleep(1)
     assert [line for line in loop["lines"] if not line.startswith("ok ")] == []
     answered = [line.split()[1] for line in loop["lines"]]
-    assert "r2" in answered and "r4" in answered, "the loop did not run across the restart"
+    assert {"r2", "r4"} <= set(answered), "the loop did not run across the restart"
     assert main_pid(host) != master
     answer = request(host)
     assert answer["release"] == "r4"
@@ -258,13 +307,37 @@ def test_new_virtualenv_restarts_without_dropping_a_request(host, run_playbook):
     assert answer["git_sha"] == SHA["r4"]
 
 
+def test_release_that_imports_only_outside_the_sandbox_is_refused(host, run_playbook):
+    # r5 writes into its own directory at import time: allowed to the app user, not under ProtectSystem=strict.
+    outside = host.run(
+        f"cd {ROOT}/releases/r5/site && runuser -u {APP} -- {ROOT}/releases/r5/.venv/bin/python -c 'import hello'"
+    )
+    assert outside.rc == 0, outside.stderr
+    assert host.file(f"{ROOT}/releases/r5/site/import-marker").content_string == "r5"
+    master, workers = main_pid(host), worker_pids(host, main_pid(host))
+    result = run_playbook("converge.yml", {"gunicorn_release_path": f"{ROOT}/releases/r5"}, limit=host.backend.name)
+    assert result.returncode != 0
+    assert f"Release {ROOT}/releases/r5 cannot load hello:application" in result.stdout
+    assert f"Read-only file system: '{ROOT}/releases/r5/site/import-marker'" in result.stdout
+    assert main_pid(host) == master
+    assert worker_pids(host, master) == workers
+    assert request(host)["release"] == "r4"
+    # The check leaves neither its transient unit nor its files behind.
+    assert host.run("systemctl list-units --all --no-legend 'demo-import-check-*'").stdout.strip() == ""
+    assert host.run("ls -d /run/demo-import-check-*").rc != 0
+
+
 @pytest.mark.parametrize(
     ("extra_vars", "message"),
     [
-        ({"gunicorn_threads": 4}, "gunicorn_threads > 1 needs gunicorn_worker_class 'gthread'"),
+        (
+            {"gunicorn_worker_class": "sync", "gunicorn_threads": 4},
+            "gunicorn_threads > 1 needs gunicorn_worker_class 'gthread'",
+        ),
         ({"gunicorn_worker_class": "gevent"}, "gunicorn_worker_class"),
         ({"gunicorn_bind": "0.0.0.0"}, "gunicorn_bind must be 'unix:/absolute/path' or 'host:port'"),
         ({"gunicorn_wsgi_app": "hello application"}, "gunicorn_wsgi_app must be 'module:variable'"),
+        ({"gunicorn_socket_group": "WWW"}, "gunicorn_socket_group must be a system name"),
         ({"gunicorn_chdir": "/srv/demo"}, "gunicorn_chdir must be a path relative to the release root"),
         (
             {"gunicorn_read_write_paths": ["/srv/demo/missing"]},
