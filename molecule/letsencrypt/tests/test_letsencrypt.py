@@ -62,7 +62,7 @@ def letsencrypt(run_playbook, host, **extra_vars):
 
 
 def recap_changed(stdout: str) -> int:
-    return int(re.search(r"letsencrypt-debian12\s*:\s*ok=\d+\s+changed=(\d+)", stdout).group(1))
+    return int(re.search(r"letsencrypt-debian1[0-9]+\s*:\s*ok=\d+\s+changed=(\d+)", stdout).group(1))
 
 
 def test_nginx_serves_pebble_certificate_for_all_names(host):
