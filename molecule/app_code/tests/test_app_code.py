@@ -5,8 +5,10 @@ again). The tests below run in file order and build on each other's state: deplo
 roll back, redeploy, refuse bad input, prune, then an SSH remote with a deploy key.
 """
 
+import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,9 @@ import pytest
 SRC = "/srv/git/app.git"
 ROOT = "/srv/demo"
 RELEASE_NAME = re.compile(r"^\d{14}-[0-9a-f]{12}$")
-GIT_ENV = (
-    "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org"
-)
+# What the app's base directory may hold: no .current.new, no ansible.builtin.file's .<pid>.<time>.tmp link.
+ROOT_ENTRIES = {"current", "previous", "releases", "shared", "repo.git", ".ssh"}
+GIT_ENV = "GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.org GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.org"
 
 
 def sha(host, rev: str, repo: str = SRC) -> str:
@@ -33,7 +35,8 @@ def link(host, name: str, root: str = ROOT) -> str:
 
 def release_of(host, commit: str, root: str = ROOT) -> str:
     """The release directory whose REVISION holds this commit."""
-    names = [n for n in releases(host, root) if host.file(f"{root}/releases/{n}/REVISION").content_string == f"{commit}\n"]
+    revision = f"{commit}\n"
+    names = [n for n in releases(host, root) if host.file(f"{root}/releases/{n}/REVISION").content_string == revision]
     assert len(names) == 1, names
     return names[0]
 
@@ -42,12 +45,37 @@ def changed(result) -> int:
     return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", result.stdout))
 
 
-@pytest.fixture()
+def assert_links(host, current: str, previous: str, root: str = ROOT) -> None:
+    """current and previous are symlinks to these releases; no temporary link or build is left over."""
+    for name, release in (("current", current), ("previous", previous)):
+        assert host.file(f"{root}/{name}").is_symlink, name
+        assert link(host, name, root) == f"releases/{release}", name
+    assert set(host.check_output(f"ls -A {root}").split()) <= ROOT_ENTRIES
+    assert [name for name in releases(host, root) if name.startswith(".")] == []
+
+
+@pytest.fixture
 def deploy(host, run_playbook):
     def _deploy(playbook: str = "deploy.yml", **extra_vars):
         return run_playbook(playbook, extra_vars, limit=host.backend.name)
 
     return _deploy
+
+
+@pytest.fixture
+def deploy_check(host):
+    """A playbook of the scenario run with --check --diff (output and errors in stdout)."""
+
+    def _deploy_check(playbook: str = "deploy.yml", **extra_vars):
+        scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+        cmd = ["ansible-playbook", "--check", "--diff", "-i", os.environ["MOLECULE_INVENTORY_FILE"]]
+        cmd += [str(scenario / playbook), "--extra-vars", json.dumps(extra_vars), "--limit", host.backend.name]
+        env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+        return subprocess.run(
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False
+        )
+
+    return _deploy_check
 
 
 def test_app_user_is_a_system_user_without_login_shell(host):
@@ -110,8 +138,7 @@ def test_deploying_the_branch_makes_a_release_and_switches_current(host, deploy)
     main = sha(host, "main")
     main_release = release_of(host, main)
     assert releases(host) == sorted([tag_release, main_release])
-    assert link(host, "current") == f"releases/{main_release}"
-    assert link(host, "previous") == f"releases/{tag_release}"
+    assert_links(host, current=main_release, previous=tag_release)
     assert host.file(f"{ROOT}/current/app.txt").content_string == "two\n"
     assert changed(result) > 0
 
@@ -123,8 +150,7 @@ def test_rollback_returns_to_the_release_current_pointed_at_before(host, deploy)
     host.run(f"touch -d '2001-01-01' {ROOT}/releases/{main_release}")
     result = deploy("rollback.yml")
     assert result.returncode == 0, result.stdout
-    assert link(host, "current") == f"releases/{tag_release}"
-    assert link(host, "previous") == f"releases/{main_release}"
+    assert_links(host, current=tag_release, previous=main_release)
     assert host.file(f"{ROOT}/current/app.txt").content_string == "one\n"
 
 
@@ -148,8 +174,7 @@ def test_activate_a_release_in_a_run_of_its_own(host, deploy):
     tag_release, main_release = release_of(host, sha(host, "v1")), release_of(host, sha(host, "main"))
     result = deploy("activate.yml", app_code_activate_release=f"{ROOT}/releases/{main_release}")
     assert result.returncode == 0, result.stdout
-    assert link(host, "current") == f"releases/{main_release}"
-    assert link(host, "previous") == f"releases/{tag_release}"
+    assert_links(host, current=main_release, previous=tag_release)
     assert releases(host) == sorted([tag_release, main_release])
 
 
@@ -166,11 +191,16 @@ def test_unknown_version_fails_naming_it_and_changes_no_release(host, deploy):
     assert link(host, "current") == current
 
 
-def test_unreachable_repository_fails_naming_it(host, deploy):
+def test_unreachable_repository_fails_naming_it_without_its_password(host, deploy, monkeypatch):
+    monkeypatch.setenv("ANSIBLE_VERBOSITY", "2")
     before, current = releases(host), link(host, "current")
-    result = deploy(app_code_repo="https://127.0.0.1:9/app.git", app_code_version="main")
+    result = deploy(app_code_repo="https://deployer:s3cret-token@127.0.0.1:9/app.git", app_code_version="main")
     assert result.returncode != 0
-    assert "Could not fetch app_code_repo 'https://127.0.0.1:9/app.git' for app_code_version 'main'" in result.stdout
+    assert (
+        "Could not fetch app_code_repo 'https://deployer:***@127.0.0.1:9/app.git' for app_code_version 'main'"
+        in result.stdout
+    )
+    assert "s3cret-token" not in result.stdout
     assert releases(host) == before
     assert link(host, "current") == current
 
@@ -214,8 +244,7 @@ def test_pruning_keeps_the_newest_releases_and_never_the_previous_one(host, depl
     result = deploy(app_code_version=sha(host, "c3"), app_code_keep_releases=1)
     assert result.returncode == 0, result.stdout
     c3_release = release_of(host, sha(host, "c3"))
-    assert link(host, "current") == f"releases/{c3_release}"
-    assert link(host, "previous") == f"releases/{main_release}"
+    assert_links(host, current=c3_release, previous=main_release)
     assert releases(host) == sorted([main_release, c3_release])
     assert tag_release not in releases(host)
 
@@ -224,8 +253,31 @@ def test_pruning_keeps_the_newest_releases_and_never_the_previous_one(host, depl
     assert result.returncode == 0, result.stdout
     c4_release = release_of(host, sha(host, "c4"))
     assert releases(host) == sorted([c3_release, c4_release])
-    assert link(host, "current") == f"releases/{c4_release}"
-    assert link(host, "previous") == f"releases/{c3_release}"
+    assert_links(host, current=c4_release, previous=c3_release)
+
+
+def test_check_mode_previews_a_deploy_and_changes_nothing(host, deploy_check):
+    # v1's release was pruned: --check resolves it in the cache and previews the build and the switch
+    before, current, previous = releases(host), link(host, "current"), link(host, "previous")
+    result = deploy_check(app_code_version="v1")
+    assert result.returncode == 0, result.stdout
+    assert f"sha {sha(host, 'v1')} created True" in result.stdout
+    assert changed(result) > 0
+    assert releases(host) == before
+    assert (link(host, "current"), link(host, "previous")) == (current, previous)
+
+
+def test_rolling_back_twice_returns_to_where_it_started(host, deploy):
+    c3_release, c4_release = release_of(host, sha(host, "c3")), release_of(host, sha(host, "c4"))
+    result = deploy("rollback.yml")
+    assert result.returncode == 0, result.stdout
+    assert_links(host, current=c3_release, previous=c4_release)
+    assert host.file(f"{ROOT}/current/app.txt").content_string == "3\n"
+
+    result = deploy("rollback.yml")
+    assert result.returncode == 0, result.stdout
+    assert_links(host, current=c4_release, previous=c3_release)
+    assert host.file(f"{ROOT}/current/app.txt").content_string == "4\n"
 
 
 # The SSH remote: git@localhost:app.git served by sshd, the deploy key made on the controller.
@@ -263,3 +315,11 @@ def test_ssh_remote_is_deployed_and_the_key_is_gone(host, deploy, key_line, monk
     assert key_line not in result.stdout
     found = host.run(f"grep -rlF -- '{key_line}' {SEARCHED}")
     assert found.rc == 1, found.stdout
+
+
+def test_ssh_redeploy_changes_nothing(host, deploy):
+    # the key is written and removed again, which leaves the host as it was: no change reported
+    result = deploy("deploy_ssh.yml")
+    assert result.returncode == 0, result.stdout
+    assert changed(result) == 0, result.stdout
+    assert not host.file(KEY_PATH).exists
