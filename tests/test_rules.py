@@ -161,6 +161,55 @@ def test_debian_package(value, ok):
     assert rules.debian_package(value) is ok
 
 
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("https://git.example.org/shop.git", True),
+        ("ssh://git@git.example.org:2222/shop.git", True),
+        ("git@github.com:example/shop.git", True),
+        ("file:///srv/git/notes.git", True),
+        ("/srv/git/notes.git", True),
+        ("ext::sh -c touch% /tmp/pwned", False),
+        ("-uhttps://x/y", False),
+        ("https://git.example.org/a b", False),
+        ("git.example.org/shop.git", False),
+        ("", False),
+    ],
+)
+def test_git_repository(value, ok):
+    assert rules.git_repository(value) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("main", True),
+        ("v1.2.3", True),
+        ("feature/login", True),
+        ("0123abcd" * 5, True),
+        ("--upload-pack=touch", False),
+        ("main~1", False),
+        ("HEAD^", False),
+        ("a:b", False),
+        ("two words", False),
+        ("", False),
+    ],
+)
+def test_git_revision(value, ok):
+    assert rules.git_revision(value) is ok
+
+
+def test_closest_name_suggests_a_close_setting_only():
+    spec = importlib.util.spec_from_file_location("contract", ROOT / "plugins" / "filter" / "contract.py")
+    contract = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(contract)
+    known = ["app_tls", "app_domains", "app_health_check_path", "app_keep_releases"]
+    assert contract.closest_name("app_tsl", known) == "app_tls"
+    assert contract.closest_name("app_domain", known) == "app_domains"
+    assert contract.closest_name("app_helth_check_path", known) == "app_health_check_path"
+    assert contract.closest_name("app_zzzzzzzzzzzzzz", known) == ""
+
+
 def test_no_role_writes_its_own_copy_of_a_shared_rule():
     # The system-name and identifier regexes live in plugins/test/rules.py only.
     copies = re.compile(r"\[a-z_\]\[a-z0-9_-\]|\[A-Za-z_\]\[A-Za-z0-9_\]\*\$'\)")

@@ -34,6 +34,10 @@ ansible-playbook --syntax-check -i localhost, consumer.yml
 # The roles' documentation comes from their argument specs in the installed build.
 doc=$(ANSIBLE_NOCOLOR=1 ansible-doc -t role djangoops.django.nginx)
 grep -F "ENTRY POINT: *main* - nginx in front of a Django site" <<<"$doc"
+# The site's input contract is documented from the same spec the preflight validates with.
+doc=$(ANSIBLE_NOCOLOR=1 ansible-doc -t role djangoops.django.app)
+grep -F "app_domains" <<<"$doc"
+grep -F "ENTRY POINT: *main* - The site's input contract" <<<"$doc"
 
 cd "$here"
 export CONTAINERS_CONF="$here/.config/containers.conf"

@@ -22,6 +22,10 @@ Used with their fully qualified names, e.g. `app_name is djangoops.django.system
 - `postgresql_hba_address`: the address field of a pg_hba.conf rule (IP address, CIDR, host
   name, `.domain`, `all`, `samehost`, `samenet`).
 - `debian_package`: a Debian package name, optionally with `=version` (Debian policy 5.6.1).
+- `git_repository`: a repository URL git accepts: https://host/path, ssh://[user@]host[:port]/path,
+  git://host/path, file:///path, user@host:path (scp form) or an absolute path; no spaces.
+- `git_revision`: a branch, tag or commit name that cannot be mistaken for an option and has no
+  revision-syntax characters (`~ ^ : ? * [ \\`).
 """
 
 import ipaddress
@@ -36,6 +40,11 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 _DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(=[A-Za-z0-9.+:~-]+)?\Z")
 _PATH_SEGMENT = re.compile(r"^[^\s/]+\Z")
+_GIT_REPOSITORY = re.compile(
+    r"^((https?|ssh|git|git\+ssh|ssh\+git)://[^/\s]+/\S+|file:///\S+"
+    r"|[^@\s/:-][^@\s/:]*@[A-Za-z0-9][A-Za-z0-9.-]*:(?!//)\S+|/\S+)\Z"
+)
+_GIT_REVISION = re.compile(r"^[^-\s~^:?*\[\\][^\s~^:?*\[\\]*\Z")
 
 
 def _is_ip(value: str) -> bool:
@@ -142,6 +151,14 @@ def debian_package(value: object) -> bool:
     return isinstance(value, str) and bool(_DEBIAN_PACKAGE.match(value))
 
 
+def git_repository(value: object) -> bool:
+    return isinstance(value, str) and bool(_GIT_REPOSITORY.match(value))
+
+
+def git_revision(value: object) -> bool:
+    return isinstance(value, str) and bool(_GIT_REVISION.match(value))
+
+
 class TestModule:
     def tests(self) -> dict:
         return {
@@ -158,4 +175,6 @@ class TestModule:
             "postgresql_listen_address": postgresql_listen_address,
             "postgresql_hba_address": postgresql_hba_address,
             "debian_package": debian_package,
+            "git_repository": git_repository,
+            "git_revision": git_revision,
         }

@@ -1,0 +1,144 @@
+"""The site's input contract (roles/app): one source for the app_* settings, in agreement with the
+wiring, and its cross-host rules proven on a db / app x 2 / web inventory.
+
+The preflight play runs here against local stand-ins for the hosts (ansible_connection: local): it
+changes nothing, and its few host reads (locales, a CA bundle) are harmless on the control machine.
+The per-input battery against real hosts is molecule/site/tests/test_contract.py."""
+
+import ast
+import copy
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import test_wiring as wiring
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text())["argument_specs"][
+    "main"
+]["options"]
+PLAYBOOK_FILES = sorted((ROOT / "playbooks").rglob("*.yml"))
+SECRET_KEY = "contract-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+# The db / app x 2 / web inventory of test_wiring.py, on local stand-ins.
+HOSTS = copy.deepcopy(wiring.HOSTS)
+HOSTS["all"]["vars"].update({"ansible_become": False, "ansible_python_interpreter": "{{ ansible_playbook_python }}"})
+SPLIT = {
+    "app_name": "shop",
+    "app_domains": ["shop.example.org"],
+    "app_repo": "https://git.example.org/shop.git",
+    "app_settings_module": "shop.settings",
+    "app_db_password": "split-db-password-7788",
+    "app_tcp_port": 8000,
+    "app_db_listen_addresses": ["10.0.0.5"],
+    "app_secret_key": SECRET_KEY,
+}
+
+
+def _literal(text: str):
+    text = text.strip()
+    return ast.literal_eval(re.sub(r"\b(true|false)\b", lambda m: m.group(1).title(), text))
+
+
+def wiring_defaults() -> dict[str, list]:
+    """Each app_* setting's literal fallbacks in the playbooks: `app_x | default(<literal>[, true])`."""
+    found: dict[str, list] = {}
+    for path in PLAYBOOK_FILES:
+        for name, arg in re.findall(r"\b(app_[a-z_]+) \| default\(((?:[^()]|\(\))*)\)", path.read_text()):
+            arg = re.sub(r",\s*true$", "", arg.strip())
+            try:
+                value = _literal(arg)
+            except (ValueError, SyntaxError):
+                continue  # a derived default (app_name, another setting): documented in the spec's text
+            found.setdefault(name, []).append(value)
+    return found
+
+
+def test_wiring_fallbacks_agree_with_the_contract() -> None:
+    found = wiring_defaults()
+    assert len(found) >= 15, found
+    disagree = {
+        name: (values, CONTRACT.get(name, {}).get("default"))
+        for name, values in found.items()
+        if any(v != CONTRACT.get(name, {}).get("default") for v in values)
+    }
+    assert disagree == {}
+
+
+def test_every_app_setting_the_playbooks_read_is_in_the_contract() -> None:
+    read = set()
+    for path in PLAYBOOK_FILES:
+        read |= set(re.findall(r"\bapp_(?!code_release|code_current|code\b)[a-z_]+\b", path.read_text()))
+    assert sorted(set(CONTRACT) - read) == [], "settings the contract documents but no playbook reads"
+    # app_code's own inputs (app_code_*) are documented by that role's spec.
+    app_code = yaml.safe_load((ROOT / "roles" / "app_code" / "meta" / "argument_specs.yml").read_text())
+    read -= {name for entry in app_code["argument_specs"].values() for name in entry.get("options") or {}}
+    assert sorted(read - set(CONTRACT)) == []
+
+
+def test_the_contract_marks_every_secret_no_log() -> None:
+    secrets = {name for name, spec in CONTRACT.items() if spec.get("no_log")}
+    assert secrets == {"app_deploy_key", "app_db_password", "app_secret_key"}
+    assert CONTRACT["app_admin"]["options"]["password"]["no_log"] is True
+
+
+def preflight(tmp_path: Path, settings: dict) -> subprocess.CompletedProcess:
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(HOSTS))
+    (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(settings))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    cmd = ["ansible-playbook", "-i", str(inventory), str(ROOT / "playbooks" / "preflight.yml")]
+    return subprocess.run(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, timeout=300
+    )
+
+
+def test_a_correct_split_passes_the_contract(tmp_path: Path) -> None:
+    done = preflight(tmp_path, SPLIT)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert re.search(r"web1\s+: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0", done.stdout), done.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("removed", "changed", "variable", "rule"),
+    [
+        ("app_secret_key", {}, "app_secret_key", "several app hosts (2 in appservers)"),
+        ("app_tcp_port", {}, "app_tcp_port", "web host is not an app host (web1)"),
+        ("app_db_listen_addresses", {}, "app_db_listen_addresses", "app host is not a database host (app1, app2)"),
+        (None, {"app_db_engine": "sqlite"}, "app_db_engine", "2 appservers"),
+        (None, {"gunicorn_bind": "unix:/run/shop/gunicorn.sock", "app_tcp_port": 70000}, "app_tcp_port", "65535"),
+    ],
+)
+def test_a_split_missing_what_it_needs_is_refused_on_every_host(tmp_path, removed, changed, variable, rule) -> None:
+    settings = {k: v for k, v in SPLIT.items() if k != removed} | changed
+    done = preflight(tmp_path, settings)
+    assert done.returncode != 0, done.stdout[-3000:]
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
+    assert any(variable in line and rule in line for line in failed), "\n".join(failed)[-3000:]
+    assert "split-db-password-7788" not in done.stdout
+    assert SECRET_KEY not in done.stdout
+
+
+@pytest.mark.parametrize("inventory", ["example/hosts.yml", "example/hosts-split.yml", "demo/hosts.yml"])
+def test_the_bundled_inventories_pass_the_contract(tmp_path: Path, inventory: str) -> None:
+    """The inventories the README tells users to copy, with local stand-ins for their hosts."""
+    source = ROOT / "inventory" / inventory
+    copy = tmp_path / source.parent.name
+    shutil.copytree(source.parent, copy)
+    hosts = yaml.safe_load((copy / source.name).read_text())
+    hosts["all"].setdefault("vars", {}).update(HOSTS["all"]["vars"])
+    for group in (copy / "host_vars").glob("*.yml") if (copy / "host_vars").is_dir() else []:
+        values = yaml.safe_load(group.read_text())
+        group.write_text(yaml.safe_dump({k: v for k, v in values.items() if not k.startswith("ansible_")}))
+    (copy / source.name).write_text(yaml.safe_dump(hosts))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    cmd = ["ansible-playbook", "-i", str(copy / source.name), str(ROOT / "playbooks" / "preflight.yml")]
+    done = subprocess.run(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
