@@ -142,3 +142,26 @@ def test_the_bundled_inventories_pass_the_contract(tmp_path: Path, inventory: st
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, timeout=300
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_more_connections_than_postgresql_allows_are_refused(tmp_path: Path) -> None:
+    """2 app hosts x 30 workers x 2 threads, twice during a reload: far above max_connections 100."""
+    done = preflight(
+        tmp_path, SPLIT | {"gunicorn_workers": 30, "gunicorn_threads": 2, "gunicorn_worker_class": "gthread"}
+    )
+    assert done.returncode != 0, done.stdout[-3000:]
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
+    assert any("may open 247 database connections" in line for line in failed), "\n".join(failed)[-3000:]
+    assert any("postgresql_max_connections is 100" in line and "gunicorn_workers" in line for line in failed)
+
+    raised = preflight(
+        tmp_path / "raised",
+        SPLIT
+        | {
+            "gunicorn_workers": 30,
+            "gunicorn_threads": 2,
+            "gunicorn_worker_class": "gthread",
+            "postgresql_max_connections": 300,
+        },
+    )
+    assert raised.returncode == 0, raised.stdout[-3000:]
