@@ -11,7 +11,7 @@ IMAGES ?= debian12 debian13
 # Scenarios to run; default: every directory under molecule/ but `collection` (run by `make collection`).
 SCENARIOS ?= $(filter-out collection,$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 # Scenarios with platforms of their own already run Debian 12 and 13; the others run 13 in test-matrix.
-MULTI_PLATFORM := postgresql site
+MULTI_PLATFORM := postgresql site firewall
 APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl openssh-client
 
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf

@@ -29,30 +29,37 @@ def host(_testinfra_host: Host) -> Host:
 
 
 def _run_playbook(
-    playbook: str, extra_vars: dict | None = None, limit: str | None = None
+    playbook: str,
+    extra_vars: dict | None = None,
+    limit: str | None = None,
+    args: list[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run a playbook of the current scenario against its instances, as `molecule converge` would.
 
     Used to prove that bad input stops a role with a message naming the variable: the caller
     asserts on returncode and on stdout (which holds stderr too: ansible-core
-    2.19 prints task errors there). `playbook` is relative to the scenario directory.
+    2.19 prints task errors there). `playbook` is relative to the scenario directory. `args` are
+    more ansible-playbook options (`["--check", "--diff"]`, `["-vvv"]`), `env` more environment.
     """
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-    env = dict(os.environ)
-    env.setdefault("ANSIBLE_ROLES_PATH", str(Path(__file__).resolve().parent.parent / "roles"))
-    env["ANSIBLE_NOCOLOR"] = "1"
-    env["ANSIBLE_FORCE_COLOR"] = "0"
+    run_env = dict(os.environ)
+    run_env.setdefault("ANSIBLE_ROLES_PATH", str(Path(__file__).resolve().parent.parent / "roles"))
+    run_env["ANSIBLE_NOCOLOR"] = "1"
+    run_env["ANSIBLE_FORCE_COLOR"] = "0"
+    run_env.update(env or {})
     cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / playbook)]
     if extra_vars:
         cmd += ["--extra-vars", json.dumps(extra_vars)]
     if limit:
         cmd += ["--limit", limit]
+    cmd += args or []
     return subprocess.run(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False
+        cmd, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, check=False
     )
 
 
 @pytest.fixture(scope="session")
 def run_playbook():
-    """The `_run_playbook` function, as a fixture: `run_playbook("bad.yml", {...}, limit=name)`."""
+    """The `_run_playbook` function, as a fixture: `run_playbook("bad.yml", {...}, limit=name, args=[...])`."""
     return _run_playbook

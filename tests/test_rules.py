@@ -199,6 +199,66 @@ def test_git_revision(value, ok):
     assert rules.git_revision(value) is ok
 
 
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("10.0.0.11", True),
+        ("10.0.0.0/24", True),
+        ("0.0.0.0/0", True),
+        ("2001:db8::/32", True),
+        ("::/0", True),
+        ("fe80::1", True),
+        ("10.0.0.5/24", False),  # host bits set: not the network the user meant
+        ("10.0.0.0/255.255.255.0", False),  # netmask form: nft takes a prefix length only
+        ("10.0.0.1/33", False),
+        ("fe80::1%eth0", False),  # a zone is not an nft address
+        ("010.0.0.1", False),
+        ("app1.example.org", False),
+        (" 10.0.0.1", False),
+        ("", False),
+        (None, False),
+        (["10.0.0.1"], False),
+    ],
+)
+def test_ip_network(value, ok):
+    assert rules.ip_network(value) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "version", "ok"),
+    [
+        ("10.0.0.0/8", 4, True),
+        ("10.0.0.0/8", 6, False),
+        ("2001:db8::1", 6, True),
+        ("2001:db8::1", 4, False),
+        ("::ffff:10.0.0.1", 6, True),  # written as IPv6, so it goes into the IPv6 rules
+    ],
+)
+def test_ip_network_of_one_family(value, version, ok):
+    assert rules.ip_network(value, version) is ok
+
+
+@pytest.mark.parametrize(
+    ("value", "networks", "ok"),
+    [
+        ("10.0.0.5", ["10.0.0.0/24"], True),
+        ("10.0.0.5", ["10.0.0.5"], True),
+        ("10.0.1.5", ["10.0.0.0/24"], False),
+        ("10.0.1.5", ["10.0.0.0/24", "0.0.0.0/0"], True),
+        ("10.0.1.5", ["::/0"], False),  # an IPv6 network never holds an IPv4 client
+        ("::ffff:10.0.0.5", ["10.0.0.0/24"], True),  # sshd may report an IPv4 client mapped
+        ("2001:db8::7", ["2001:db8::/64"], True),
+        ("2001:db8:1::7", ["2001:db8::/64"], False),
+        ("UNKNOWN", ["0.0.0.0/0", "::/0"], False),  # sshd -i over a pipe: no address
+        ("10.0.0.5", ["10.0.0.5/24"], False),  # a refused network matches nothing
+        ("10.0.0.5", "10.0.0.0/24", False),
+        ("10.0.0.5", [], False),
+    ],
+)
+def test_ip_in_networks(value, networks, ok):
+    assert rules.ip_in_networks(value, networks) is ok
+
+
 def test_closest_name_suggests_a_close_setting_only():
     spec = importlib.util.spec_from_file_location("contract", ROOT / "plugins" / "filter" / "contract.py")
     contract = importlib.util.module_from_spec(spec)

@@ -21,6 +21,10 @@ Used with their fully qualified names, e.g. `app_name is djangoops.django.system
 - `postgresql_listen_address`: an item of listen_addresses (IP address, host name, `*`).
 - `postgresql_hba_address`: the address field of a pg_hba.conf rule (IP address, CIDR, host
   name, `.domain`, `all`, `samehost`, `samenet`).
+- `ip_network`: an IPv4 or IPv6 address, or a network in CIDR form without host bits set
+  (`10.0.0.0/24`, not `10.0.0.5/24`); `ip_network(4)` / `ip_network(6)` only that family.
+- `ip_in_networks(networks)`: an IP address inside one of `networks` (addresses or CIDR networks,
+  as `ip_network` accepts; an IPv4-mapped IPv6 address counts as its IPv4 address).
 - `debian_package`: a Debian package name, optionally with `=version` (Debian policy 5.6.1).
 - `git_repository`: a repository URL git accepts: https://host/path, ssh://[user@]host[:port]/path,
   git://host/path, file:///path, user@host:path (scp form) or an absolute path; no spaces.
@@ -45,6 +49,7 @@ _GIT_REPOSITORY = re.compile(
     r"|[^@\s/:-][^@\s/:]*@[A-Za-z0-9][A-Za-z0-9.-]*:(?!//)\S+|/\S+)\Z"
 )
 _GIT_REVISION = re.compile(r"^[^-\s~^:?*\[\\][^\s~^:?*\[\\]*\Z")
+_IP_NETWORK = re.compile(r"^[0-9A-Fa-f.:]+(/[0-9]{1,3})?\Z")
 
 
 def _is_ip(value: str) -> bool:
@@ -147,6 +152,34 @@ def postgresql_hba_address(value: object) -> bool:
     return _is_hostname(value.removeprefix("."))
 
 
+def _network(value: object) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    # A prefix length only: nft takes no netmask form (10.0.0.0/255.0.0.0) and no zone (fe80::1%eth0).
+    if not isinstance(value, str) or not _IP_NETWORK.match(value):
+        return None
+    try:
+        # strict: 10.0.0.5/24 is refused (host bits set), it is not the network the user meant
+        return ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return None
+
+
+def ip_network(value: object, version: int | None = None) -> bool:
+    network = _network(value)
+    return network is not None and (version is None or network.version == int(version))
+
+
+def ip_in_networks(value: object, networks: object) -> bool:
+    if not isinstance(value, str) or not isinstance(networks, (list, tuple)):
+        return False
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return any((network := _network(n)) is not None and address in network for n in networks)
+
+
 def debian_package(value: object) -> bool:
     return isinstance(value, str) and bool(_DEBIAN_PACKAGE.match(value))
 
@@ -174,6 +207,8 @@ class TestModule:
             "postgresql_identifier": postgresql_identifier,
             "postgresql_listen_address": postgresql_listen_address,
             "postgresql_hba_address": postgresql_hba_address,
+            "ip_network": ip_network,
+            "ip_in_networks": ip_in_networks,
             "debian_package": debian_package,
             "git_repository": git_repository,
             "git_revision": git_revision,
