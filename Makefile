@@ -8,8 +8,10 @@ PYTHON ?= /usr/bin/python3
 # The shared apt cache of test containers; .config/molecule/config.yml and tools/demo.sh name the same place.
 CACHE := $(HOME)/.cache/djangoops
 IMAGES ?= debian12 debian13
-# Scenarios to run; default: every directory under molecule/ but `collection` (run by `make collection`).
-SCENARIOS ?= $(filter-out collection,$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
+# Scenarios to run; default: every directory under molecule/ but `collection` (run by `make collection`),
+# the longest first: tools/run-scenarios.sh runs DJANGOOPS_JOBS (2) at a time, in this order.
+LONGEST_SCENARIOS := site failures
+SCENARIOS ?= $(LONGEST_SCENARIOS) $(filter-out collection $(LONGEST_SCENARIOS),$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 # Scenarios with platforms of their own already run Debian 12 and 13; the others run 13 in test-matrix.
 MULTI_PLATFORM := postgresql site firewall
 APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl openssh-client

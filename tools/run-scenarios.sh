@@ -1,17 +1,52 @@
 #!/usr/bin/env bash
-# Run `molecule test` for each scenario named, print a table of durations, fail if any failed.
-# Usage: tools/run-scenarios.sh harness postgresql ...
+# Run `molecule test` for each scenario named, JOBS at a time (DJANGOOPS_JOBS, default 2), in the
+# order given: name the long ones first. Each scenario's output goes to a log under
+# $DJANGOOPS_LOGS (default: a temporary directory), printed whole once that scenario ends, so that
+# the output stays readable; then a table of durations. Fails if any scenario failed.
+# Scenarios are independent: each has its own containers (named after it), its own network, and
+# its own ACME server inside its containers.
+# Usage: tools/run-scenarios.sh site failures postgresql ...
 set -uo pipefail
 [ $# -gt 0 ] || { echo "usage: $0 SCENARIO..." >&2; exit 2; }
+jobs=${DJANGOOPS_JOBS:-2}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "DJANGOOPS_JOBS must be a positive number, got '$jobs'" >&2; exit 2; }
+logs=${DJANGOOPS_LOGS:-$(mktemp -d)}
+mkdir -p "$logs"
+
+declare -A names=() starts=()
 results=()
 failed=0
+total_start=$(date +%s)
+
+finish() {  # the pid of a scenario that ended, and its exit status
+  local pid=$1 rc=$2 scenario=${names[$1]} status=passed
+  [ "$rc" -eq 0 ] || { status=FAILED; failed=1; }
+  echo "=== molecule test -s $scenario: $status ($logs/$scenario.log)"
+  cat "$logs/$scenario.log"
+  echo "=== end of molecule test -s $scenario: $status"
+  results+=("$(printf '%-14s %-7s %5ss' "$scenario" "$status" "$(($(date +%s) - ${starts[$pid]}))")")
+  unset "names[$pid]"
+}
+
+wait_one() {
+  local pid rc
+  wait -n -p pid "${!names[@]}"
+  rc=$?
+  finish "$pid" "$rc"
+}
+
 for scenario in "$@"; do
-  echo "=== molecule test -s $scenario"
-  start=$(date +%s)
-  if molecule test -s "$scenario"; then status=passed; else status=FAILED; failed=1; fi
-  results+=("$(printf '%-14s %-7s %5ss' "$scenario" "$status" "$(($(date +%s) - start))")")
+  while [ "${#names[@]}" -ge "$jobs" ]; do wait_one; done
+  echo "=== started molecule test -s $scenario"
+  molecule test -s "$scenario" >"$logs/$scenario.log" 2>&1 &
+  names[$!]=$scenario
+  starts[$!]=$(date +%s)
 done
+while [ "${#names[@]}" -gt 0 ]; do wait_one; done
+
 echo
 printf '%-14s %-7s %6s\n' scenario result time
 printf '%s\n' "${results[@]}"
+printf '%-14s %-7s %5ss  (%s at a time)\n' all "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" \
+  "$(($(date +%s) - total_start))" "$jobs"
 exit "$failed"

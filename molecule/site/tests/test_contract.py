@@ -6,12 +6,10 @@ before and after.
 
 These tests take no `host` fixture, so testinfra runs each once (not once per host)."""
 
-import os
-import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import yaml
+from site_runs import instances, sh, sh_each
 
 SITE, DEPLOY, ROLLBACK = "../../site.yml", "../../playbooks/deploy.yml", "../../playbooks/rollback.yml"
 GOOD_KEY = "site-scenario-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
@@ -103,22 +101,9 @@ CASES = [
 ]
 
 
-def _instances() -> list[str]:
-    with open(os.environ["MOLECULE_INVENTORY_FILE"], encoding="utf-8") as stream:
-        return sorted((yaml.safe_load(stream)["all"].get("hosts") or {}).keys())
-
-
 def fingerprints() -> dict[str, str]:
     """Every instance's fingerprint, read in parallel (one podman exec each)."""
-
-    def one(name: str) -> str:
-        return subprocess.run(
-            ["podman", "exec", name, "bash", "-c", FINGERPRINT], capture_output=True, text=True, check=True
-        ).stdout
-
-    names = _instances()
-    with ThreadPoolExecutor(len(names)) as pool:
-        return dict(zip(names, pool.map(one, names), strict=True))
+    return sh_each(FINGERPRINT)
 
 
 @pytest.fixture(scope="module")
@@ -135,13 +120,13 @@ def test_there_are_forty_cases_or_more_across_the_entry_points():
 
 def test_the_fingerprint_sees_a_change():
     """The fingerprint would notice a change under /etc (a check that can fail)."""
-    name = _instances()[0]
+    name = instances()[0]
     first = fingerprints()[name]
-    subprocess.run(["podman", "exec", name, "touch", "/etc/contract-probe"], check=True)
+    sh(name, "touch /etc/contract-probe")
     try:
         assert fingerprints()[name] != first
     finally:
-        subprocess.run(["podman", "exec", name, "rm", "-f", "/etc/contract-probe"], check=True)
+        sh(name, "rm -f /etc/contract-probe")
 
 
 @pytest.fixture(scope="module")
