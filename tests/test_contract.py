@@ -86,13 +86,20 @@ def test_the_contract_marks_every_secret_no_log() -> None:
     assert CONTRACT["app_admin"]["options"]["password"]["no_log"] is True
 
 
-def preflight(tmp_path: Path, settings: dict) -> subprocess.CompletedProcess:
+def preflight(
+    tmp_path: Path, settings: dict, playbook: Path | None = None, host_vars: dict | None = None
+) -> subprocess.CompletedProcess:
+    """playbooks/preflight.yml (or `playbook`) against the split's local stand-ins, `settings` in
+    group_vars/all and `host_vars` ({host: {name: value}}) in host_vars/."""
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "all").mkdir(parents=True)
     (inventory / "hosts.yml").write_text(yaml.safe_dump(HOSTS))
     (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(settings))
+    for host, values in (host_vars or {}).items():
+        (inventory / "host_vars").mkdir(exist_ok=True)
+        (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(values))
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    cmd = ["ansible-playbook", "-i", str(inventory), str(ROOT / "playbooks" / "preflight.yml")]
+    cmd = ["ansible-playbook", "-i", str(inventory), str(playbook or ROOT / "playbooks" / "preflight.yml")]
     return subprocess.run(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False, timeout=300
     )
@@ -165,3 +172,45 @@ def test_more_connections_than_postgresql_allows_are_refused(tmp_path: Path) -> 
         },
     )
     assert raised.returncode == 0, raised.stdout[-3000:]
+
+
+# The preflight play, then a play with the app tier's own `serial` and vars_files that records its batches.
+BATCHES = """
+- name: The preflight play
+  ansible.builtin.import_playbook: {root}/playbooks/preflight.yml
+
+- name: A play with the serial of {tier}
+  hosts: appservers
+  gather_facts: false
+  vars_files:
+    - {root}/playbooks/vars/site.yml
+  serial: {serial}
+  tasks:
+    - name: Show the batch
+      ansible.builtin.debug:
+        msg: "batch {{{{ ansible_play_batch | join(',') }}}}"
+      run_once: true
+"""
+
+
+@pytest.mark.parametrize("tier", ["app.yml", "rollback.yml"])
+@pytest.mark.parametrize(
+    ("serial", "batches"), [(1, ["app1", "app2"]), ("50%", ["app1", "app2"]), (None, ["app1,app2"])]
+)
+def test_app_deploy_serial_from_the_inventory_sets_the_batches(tmp_path: Path, tier, serial, batches) -> None:
+    """app_deploy_serial in the inventory's group_vars (not -e) makes the app tier's batches."""
+    plays = yaml.safe_load((ROOT / "playbooks" / tier).read_text())
+    app_play = next(play for play in plays if play.get("hosts") == "appservers")
+    playbook = tmp_path / "batches.yml"
+    playbook.write_text(BATCHES.format(root=ROOT, tier=tier, serial=yaml.safe_dump(app_play["serial"]).strip()))
+    settings = SPLIT | ({} if serial is None else {"app_deploy_serial": serial})
+    done = preflight(tmp_path, settings, playbook=playbook)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert re.findall(r'"msg": "batch ([^"]+)"', done.stdout) == batches, done.stdout[-3000:]
+
+
+def test_app_hosts_with_different_batch_sizes_are_refused(tmp_path: Path) -> None:
+    done = preflight(tmp_path, SPLIT, host_vars={"app1": {"app_deploy_serial": 1}, "app2": {"app_deploy_serial": 2}})
+    assert done.returncode != 0, done.stdout[-3000:]
+    failed = [line for line in done.stdout.splitlines() if line.startswith(("fatal:", "failed:"))]
+    assert any("app_deploy_serial differs between the app hosts (1, 2)" in line for line in failed), "\n".join(failed)

@@ -192,7 +192,8 @@ def test_unknown_version_fails_naming_it_and_changes_no_release(host, deploy):
 
 
 def test_unreachable_repository_fails_naming_it_without_its_password(host, deploy, monkeypatch):
-    monkeypatch.setenv("ANSIBLE_VERBOSITY", "2")
+    # -vvv, as an operator debugging a deploy runs it: the password is in no line of it.
+    monkeypatch.setenv("ANSIBLE_VERBOSITY", "3")
     before, current = releases(host), link(host, "current")
     result = deploy(app_code_repo="https://deployer:s3cret-token@127.0.0.1:9/app.git", app_code_version="main")
     assert result.returncode != 0
@@ -306,7 +307,8 @@ def test_ssh_host_key_is_checked_and_a_kept_key_is_root_only(host, deploy):
 
 
 def test_ssh_remote_is_deployed_and_the_key_is_gone(host, deploy, key_line, monkeypatch):
-    monkeypatch.setenv("ANSIBLE_VERBOSITY", "2")
+    # -vvv, as an operator debugging a deploy runs it: the key is in no line of it.
+    monkeypatch.setenv("ANSIBLE_VERBOSITY", "3")
     result = deploy("deploy_ssh.yml")
     assert result.returncode == 0, result.stdout
     revision = host.file(f"{SSH_ROOT}/current/REVISION").content_string

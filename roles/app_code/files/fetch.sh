@@ -4,10 +4,11 @@
 # updated" when something changed, nothing else. Runs as root; the cache belongs to root.
 #
 # Environment: APP_CODE_CACHE  the bare repository (<root>/repo.git)
-#              APP_CODE_REPO   the repository URL
+# Stdin:       the repository URL (not in the environment: it may hold a password)
 set -euo pipefail
 cache=${APP_CODE_CACHE:?}
-repo=${APP_CODE_REPO:?}
+IFS= read -r repo || true
+[ -n "$repo" ] || { echo "fetch.sh: no repository URL on stdin" >&2; exit 2; }
 
 created=false
 if [ ! -f "$cache/HEAD" ]; then
