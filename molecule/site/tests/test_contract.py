@@ -25,7 +25,13 @@ readlink /srv/notes/current /srv/notes/previous
 runuser -u postgres -- psql -XAtq -d postgres -c \
   "SELECT string_agg(rolname || ':' || rolcanlogin, ',' ORDER BY rolname) FROM pg_roles;
    SELECT string_agg(datname || ':' || pg_get_userbyid(datdba), ',' ORDER BY datname) FROM pg_database;"
-systemctl list-units --all --plain --no-legend --no-pager | awk '$1 !~ /^(session-|run-|user)/ {print $1,$3,$4}' | sort
+# Units and their states, but the services the OS's timers start on their own (systemd-tmpfiles-clean
+# 15 minutes after boot, apt-daily ...): a slow run of the battery can meet one of them.
+timed=$(systemctl show --property=Triggers --value \
+  $(systemctl list-units --all --plain --no-legend --no-pager --type=timer | awk '{print $1}') | tr ' ' '\n')
+systemctl list-units --all --plain --no-legend --no-pager |
+  awk -v timed="$timed" 'BEGIN {split(timed, t, "\n"); for (i in t) skip[t[i]] = 1}
+    $1 !~ /^(session-|run-|user)/ && !($1 in skip) {print $1,$3,$4}' | sort
 systemctl list-unit-files --plain --no-legend --no-pager | sort
 """
 
