@@ -15,10 +15,10 @@ def instances() -> list[str]:
         return sorted((yaml.safe_load(stream)["all"].get("hosts") or {}).keys())
 
 
-def sh(name: str, script: str, check: bool = True) -> str:
-    """`script` run by bash in the container `name` (podman exec); its stdout."""
+def sh(name: str, script: str) -> str:
+    """`script` run by bash in the container `name` (podman exec); its stdout (a failure raises)."""
     return subprocess.run(
-        ["podman", "exec", name, "bash", "-c", script], capture_output=True, text=True, check=check
+        ["podman", "exec", name, "bash", "-c", script], capture_output=True, text=True, check=True
     ).stdout
 
 
