@@ -10,10 +10,10 @@ CACHE := $(HOME)/.cache/djangoops
 IMAGES ?= debian12 debian13
 # Scenarios to run; default: every directory under molecule/ but `collection` (run by `make collection`),
 # the longest first: tools/run-scenarios.sh runs DJANGOOPS_JOBS (2) at a time, in this order.
-LONGEST_SCENARIOS := site failures
+LONGEST_SCENARIOS := cluster failures site
 SCENARIOS ?= $(LONGEST_SCENARIOS) $(filter-out collection $(LONGEST_SCENARIOS),$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 # Scenarios with platforms of their own already run Debian 12 and 13; the others run 13 in test-matrix.
-MULTI_PLATFORM := postgresql site firewall
+MULTI_PLATFORM := postgresql cluster firewall shared_files
 APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl openssh-client
 
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf

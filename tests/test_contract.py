@@ -116,7 +116,7 @@ def test_a_correct_split_passes_the_contract(tmp_path: Path) -> None:
     [
         ("app_secret_key", {}, "app_secret_key", "several app hosts (2 in appservers)"),
         ("app_tcp_port", {}, "app_tcp_port", "web host is not an app host (web1)"),
-        ("app_db_listen_addresses", {}, "app_db_listen_addresses", "app host is not a database host (app1, app2)"),
+        (None, {"app_files_host": "db1"}, "app_files_host", "app or web host"),
         (None, {"app_db_engine": "sqlite"}, "app_db_engine", "2 appservers"),
         (None, {"gunicorn_bind": "unix:/run/shop/gunicorn.sock", "app_tcp_port": 70000}, "app_tcp_port", "65535"),
     ],

@@ -26,6 +26,12 @@ SHOWN = [
     "django_allowed_hosts",
     "django_database_host",
     "django_wsgi_application",
+    "gunicorn_forwarded_allow_ips",
+    "firewall_allow",
+    "shared_files_server",
+    "shared_files_server_address",
+    "shared_files_clients",
+    "shared_files_read_only_clients",
 ]
 
 HOSTS = {
@@ -67,10 +73,16 @@ PLAY = """
 """
 
 
-def render(tmp_path: Path, group_vars_all: dict, host_vars: dict | None = None, extra: dict | None = None) -> dict:
+def render(
+    tmp_path: Path,
+    group_vars_all: dict,
+    host_vars: dict | None = None,
+    extra: dict | None = None,
+    hosts: dict | None = None,
+) -> dict:
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "all").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump(HOSTS))
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts or HOSTS))
     (inventory / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump({**PROJECT, **group_vars_all}))
     for host, values in (host_vars or {}).items():
         (inventory / "host_vars").mkdir(exist_ok=True)
@@ -120,6 +132,44 @@ def test_inventory_group_vars_all_wins_over_the_wiring(tmp_path: Path) -> None:
     assert wired["db1"]["postgresql_listen_addresses"] == ["localhost", "192.0.2.1"]
     assert wired["web1"]["nginx_upstream_servers"] == ["192.0.2.50:9000"]
     assert wired["app1"]["django_allowed_hosts"] == ["only.example.org"]
+
+
+def test_wiring_derives_the_splits_boundaries_from_the_groups(tmp_path: Path) -> None:
+    wired = render(tmp_path, {"app_db_listen_addresses": []}, host_vars={"app2": {"app_private_address": "10.1.0.12"}})
+    # The health check (127.0.0.1) and the web host may send X-Forwarded-Proto; nobody else.
+    assert wired["app1"]["gunicorn_forwarded_allow_ips"] == "127.0.0.1,::1,10.0.0.2"
+    # PostgreSQL listens on its own address when app hosts are elsewhere, and lets them in by their addresses.
+    assert wired["db1"]["postgresql_listen_addresses"] == ["localhost", "10.0.0.5"]
+    assert [e["address"] for e in wired["db1"]["postgresql_hba_extra_entries"]] == ["10.0.0.11/32", "10.1.0.12/32"]
+    assert wired["web1"]["nginx_upstream_servers"] == ["10.0.0.11:8000", "10.1.0.12:8000"]
+    # The firewall: each tier takes what the tier in front of it sends.
+    assert wired["web1"]["firewall_allow"] == [
+        {"name": "http", "port": 80, "sources": []},
+        {"name": "https", "port": 443, "sources": []},
+    ]
+    assert wired["app1"]["firewall_allow"] == [{"name": "gunicorn", "port": 8000, "sources": ["10.0.0.2"]}]
+    assert wired["db1"]["firewall_allow"] == [
+        {"name": "postgresql", "port": 5432, "sources": ["10.0.0.11", "10.1.0.12"]}
+    ]
+    # Uploads and static files live on the web host; the app hosts mount them.
+    assert wired["app1"]["shared_files_server"] == "web1"
+    assert wired["app1"]["shared_files_server_address"] == "10.0.0.2"
+    assert wired["app1"]["shared_files_clients"] == ["app1", "app2"]
+    assert wired["app1"]["shared_files_read_only_clients"] == []
+
+
+def test_a_single_host_opens_http_and_https_only_and_shares_nothing(tmp_path: Path) -> None:
+    one = {
+        "all": {"hosts": {"one": {"ansible_host": "10.0.0.9"}}, "children": {}, "vars": {"ansible_connection": "local"}}
+    }
+    one["all"]["children"] = {group: {"hosts": {"one": {}}} for group in ("dbservers", "appservers", "webservers")}
+    wired = render(tmp_path, {"app_tcp_port": 0, "app_db_listen_addresses": []}, hosts=one)
+    assert wired["one"]["firewall_allow"] == [
+        {"name": "http", "port": 80, "sources": []},
+        {"name": "https", "port": 443, "sources": []},
+    ]
+    assert wired["one"]["postgresql_listen_addresses"] == ["localhost"]
+    assert wired["one"]["shared_files_clients"] == []
 
 
 def test_host_vars_and_extra_vars_win_over_the_wiring(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The django role prepared the example project's release against PostgreSQL, as a user checks it."""
 
+import hashlib
 import json
 import shlex
 
@@ -11,6 +12,9 @@ SECRET_KEY_FILE = f"/etc/{APP}/secret_key"
 RELEASE = f"/srv/{APP}/releases/20250101000000-0123456"
 STATIC = f"/srv/{APP}/shared/static"
 QUOTED = 'it\'s "$HOME" `id` 100% \\ ok'
+DB_HOST = "db.notes.test"
+# The postgresql role's CA (prepare.yml ran it), which converge.yml hands to the django role.
+DB_CA_FILE = "/etc/postgresql/djangoops-ssl/ca.crt"
 
 
 def as_app(host, script: str, *args: str):
@@ -54,6 +58,12 @@ def test_other_users_cannot_read_the_secrets(host):
     assert host.run(f"runuser -u {APP} -- cat {SECRET_KEY_FILE}").rc != 0
 
 
+def root_cert_file(host) -> str:
+    """Where the role keeps the CA certificate: named after the sha256 of its content."""
+    pem = host.file(DB_CA_FILE).content_string.strip() + "\n"
+    return f"/etc/{APP}/postgresql-root-{hashlib.sha256(pem.encode()).hexdigest()[:16]}.crt"
+
+
 def test_environment_holds_the_settings(host):
     assert env_value(host, "DEBUG") == "false"
     assert env_value(host, "DJANGO_SETTINGS_MODULE") == "mysite.settings"
@@ -63,7 +73,45 @@ def test_environment_holds_the_settings(host):
     assert env_value(host, "MEDIA_ROOT") == f"/srv/{APP}/shared/media"
     assert env_value(host, "DJANGO_LOG_LEVEL") == "WARNING"
     # The password p@ss/w:rd%20'x, percent-encoded.
-    assert env_value(host, "DATABASE_URL") == "postgres://notes:p%40ss%2Fw%3Ard%2520%27x@localhost:5432/notes"
+    assert env_value(host, "DATABASE_URL") == (
+        f"postgres://notes:p%40ss%2Fw%3Ard%2520%27x@{DB_HOST}:5432/notes"
+        f"?sslmode=verify-full&sslrootcert={root_cert_file(host)}"
+    )
+
+
+def test_root_certificate_is_public_and_the_only_one(host):
+    cert = host.file(root_cert_file(host))
+    assert (cert.user, cert.group, cert.mode) == ("root", "root", 0o644)
+    assert cert.content_string == host.file(DB_CA_FILE).content_string
+    assert host.run(f"runuser -u {APP} -- cat {root_cert_file(host)}").rc == 0
+    assert host.check_output(f"ls /etc/{APP}/postgresql-root-*.crt") == root_cert_file(host)
+
+
+def test_app_connects_over_tls_that_verifies_the_server(host):
+    code = (
+        "from django.db import connection; "
+        "cursor = connection.cursor(); "
+        "cursor.execute('SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()'); "
+        "encrypted, version = cursor.fetchone(); "
+        "print(connection.settings_dict['HOST'], connection.settings_dict['OPTIONS']['sslmode'], encrypted, version)"
+    )
+    result = manage(host, "shell", "-c", code)
+    assert result.rc == 0, result.stderr
+    db_host, sslmode, encrypted, version = result.stdout.strip().splitlines()[-1].split()
+    assert (db_host, sslmode, encrypted) == (DB_HOST, "verify-full", "True")
+    assert version.startswith("TLSv1.")
+
+
+def test_the_url_refuses_a_server_another_ca_signed(host):
+    """The environment's URL with the system's CA bundle in place of the database's CA: libpq refuses."""
+    result = as_app(
+        host,
+        'exec psql -XAtq "$(printf %s "$DATABASE_URL" | sed "s|sslrootcert=[^&]*|sslrootcert=$1|")" -c "SELECT 1"',
+        "/etc/ssl/certs/ca-certificates.crt",
+    )
+    assert result.rc != 0
+    assert "certificate verify failed" in result.stderr
+    assert as_app(host, 'exec psql -XAtq "$DATABASE_URL" -c "SELECT 1"').stdout.strip() == "1"
 
 
 def test_environment_file_does_not_carry_the_release_sha(host):
@@ -141,6 +189,15 @@ def _checksums(host) -> str:
         ({"django_settings_module": "mysite/settings"}, "django_settings_module must be a dotted Python module path"),
         ({"django_env_extra": {"SECRET_KEY": "x"}}, "django_env_extra must map environment variable names"),
         ({"django_project_dir": "src"}, "check django_release_path, django_project_dir and django_venv_path"),
+        (
+            {"django_database_ssl_root_cert": ""},
+            "verify-ca and verify-full need django_database_ssl_root_cert",
+        ),
+        (
+            {"django_database_ssl_root_cert": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"},
+            "django_database_ssl_root_cert must be one or more certificates in PEM form",
+        ),
+        ({"django_database_engine": "sqlite"}, "they need django_database_engine postgresql"),
     ],
 )
 def test_bad_input_is_refused_before_any_change(host, run_playbook, extra_vars, message):
@@ -163,3 +220,14 @@ def test_failed_deploy_check_stops_and_leaves_the_live_environment(host, run_pla
     assert host.file(ENV_FILE).content_string == live
     # The rejected candidate reused the generated key.
     assert f'SECRET_KEY="{env_value(host, "SECRET_KEY")}"' in host.file(f"{ENV_FILE}.pending").content_string
+
+
+def test_a_root_certificate_that_did_not_sign_the_server_stops_the_deploy(host, run_playbook):
+    """Another CA's certificate: verify-full refuses the database, the live environment stays."""
+    live = host.file(ENV_FILE).content_string
+    other_ca = host.file("/etc/ssl/certs/ssl-cert-snakeoil.pem").content_string
+    result = run_playbook("converge.yml", {"django_database_ssl_root_cert": other_ca}, limit=host.backend.name)
+    assert result.returncode != 0
+    assert "certificate verify failed" in result.stdout
+    assert host.file(ENV_FILE).content_string == live
+    assert f"sslrootcert={root_cert_file(host)}" in env_value(host, "DATABASE_URL")

@@ -6,6 +6,7 @@ lets the app user in from the container network (host_vars in molecule.yml).
 
 import ipaddress
 import shlex
+import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +18,10 @@ CONVERGE_VARS = yaml.safe_load((SCENARIO / "converge.yml").read_text())[0]["vars
 HOST_VARS = yaml.safe_load((SCENARIO / "molecule.yml").read_text())["provisioner"]["inventory"]["host_vars"]
 PASSWORDS = {user["name"]: user["password"] for user in CONVERGE_VARS["postgresql_users"]}
 VERSIONS = {"bookworm": "15", "trixie": "17"}
+SSL_DIR = "/etc/postgresql/djangoops-ssl"
+# Where converge's post_tasks wrote the fact postgresql_ssl_ca_certificate, as a client keeps it.
+CLIENT_ROOT_CERT = "/usr/local/share/postgresql-client-root.crt"
+SSL_QUERY = "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 
 
 def is_networked(host) -> bool:
@@ -47,6 +52,25 @@ def login(host, user: str, password: str, query: str, address: str = "127.0.0.1"
     dsn = f"host={address} port=5432 dbname={database} user={user} sslmode=disable connect_timeout=5"
     return host.run(
         f"PGPASSWORD={shlex.quote(password)} psql -XAtq -v ON_ERROR_STOP=1 {shlex.quote(dsn)} -c {shlex.quote(query)}"
+    )
+
+
+def tls_login(host, query: str, name: str = "127.0.0.1", root_cert: str = CLIENT_ROOT_CERT, **params: str):
+    """Log in as the app user over TLS, verifying the server as `name` (libpq sslmode=verify-full)."""
+    settings = {
+        "host": name,
+        "port": "5432",
+        "dbname": "app",
+        "user": "app",
+        "sslmode": "verify-full",
+        "sslrootcert": root_cert,
+        "connect_timeout": "5",
+        **params,
+    }
+    dsn = " ".join(f"{key}={value}" for key, value in settings.items())
+    return host.run(
+        f"PGPASSWORD={shlex.quote(PASSWORDS['app'])} psql -XAtq -v ON_ERROR_STOP=1 {shlex.quote(dsn)} "
+        f"-c {shlex.quote(query)}"
     )
 
 
@@ -176,6 +200,53 @@ def test_hba_rule_for_the_cidr_lets_the_app_user_in_and_nobody_else(host):
     assert "no pg_hba.conf entry" in other_database.stderr
 
 
+def test_tls_keys_are_private_and_certificates_public(host):
+    files = {
+        "ca.key": ("root", "root", 0o600),
+        "ca.crt": ("root", "root", 0o644),
+        "server.key": ("postgres", "postgres", 0o600),
+        "server.crt": ("root", "root", 0o644),
+    }
+    for name, owner_group_mode in files.items():
+        tls_file = host.file(f"{SSL_DIR}/{name}")
+        assert (tls_file.user, tls_file.group, tls_file.mode) == owner_group_mode, name
+    assert host.file(CLIENT_ROOT_CERT).content_string == host.file(f"{SSL_DIR}/ca.crt").content_string
+
+
+def test_server_uses_the_certificate_of_the_role(host):
+    assert sql(host, "SHOW ssl") == "on"
+    assert sql(host, "SHOW ssl_cert_file") == f"{SSL_DIR}/server.crt"
+    assert sql(host, "SHOW ssl_key_file") == f"{SSL_DIR}/server.key"
+
+
+def test_verify_full_login_over_tcp_is_encrypted(host):
+    result = tls_login(host, SSL_QUERY)
+    assert result.rc == 0, result.stderr
+    encrypted, version = result.stdout.strip().split("|")
+    assert encrypted == "t"
+    assert version.startswith("TLSv1.")
+
+
+@pytest.mark.parametrize("name", ["localhost", *CONVERGE_VARS["postgresql_ssl_names"]])
+def test_every_name_of_the_certificate_verifies(host, name):
+    # hostaddr connects to loopback; libpq checks the certificate against host=.
+    result = tls_login(host, SSL_QUERY, name=name, hostaddr="127.0.0.1")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip().startswith("t|")
+
+
+def test_another_root_certificate_is_refused(host):
+    result = tls_login(host, "SELECT 1", root_cert="/etc/ssl/certs/ca-certificates.crt")
+    assert result.rc != 0
+    assert "certificate verify failed" in result.stderr
+
+
+def test_a_name_outside_the_certificate_is_refused(host):
+    result = tls_login(host, "SELECT 1", name="not-in-the-certificate.test", hostaddr="127.0.0.1")
+    assert result.rc != 0
+    assert 'does not match host name "not-in-the-certificate.test"' in result.stderr
+
+
 @pytest.mark.parametrize(
     ("extra_vars", "message"),
     [
@@ -191,8 +262,13 @@ def test_hba_rule_for_the_cidr_lets_the_app_user_in_and_nobody_else(host):
             {"postgresql_hba_extra_entries": [{"database": "newdb", "address": "10.0.0.300/8"}]},
             'postgresql_hba_extra_entries[0]: invalid address "10.0.0.300/8"',
         ),
+        (
+            {"postgresql_ssl_names": ["db1.example.org", "https://db1.example.org", "10.0.1.0/24"]},
+            "postgresql_ssl_names must list host names (RFC 1123, without scheme, port or trailing dot) and IP "
+            "addresses; invalid: ['https://db1.example.org', '10.0.1.0/24']",
+        ),
     ],
-    ids=["database-without-name", "unknown-owner", "invalid-hba-address"],
+    ids=["database-without-name", "unknown-owner", "invalid-hba-address", "invalid-ssl-name"],
 )
 def test_bad_input_stops_the_run_before_any_change(host, run_playbook, extra_vars, message):
     if is_networked(host):
@@ -231,4 +307,32 @@ def test_reloadable_setting_is_applied_by_a_reload_not_a_restart(host, run_playb
     assert "RUNNING HANDLER [postgresql : Reload postgresql]" in result.stdout
     assert "RUNNING HANDLER [postgresql : Restart postgresql]" not in result.stdout
     assert sql(host, "SHOW work_mem") == converged
+    assert sql(host, "SELECT pg_postmaster_start_time()") == started
+
+
+def test_a_new_name_issues_the_certificate_again_with_a_reload(host, run_playbook, monkeypatch):
+    """An app host reaches the server by one more name: a new certificate from the same CA, no restart."""
+    if is_networked(host):
+        pytest.skip("run once, on the platform with the role's defaults")
+    ca = host.file(f"{SSL_DIR}/ca.crt").content_string
+    started = sql(host, "SELECT pg_postmaster_start_time()")
+    assert tls_login(host, "SELECT 1", name="db2.example.test", hostaddr="127.0.0.1").rc != 0
+
+    monkeypatch.setenv("ANSIBLE_RUN_TAGS", "postgresql:ssl")
+    names = CONVERGE_VARS["postgresql_ssl_names"] + ["db2.example.test"]
+    result = run_playbook("converge.yml", {"postgresql_ssl_names": names}, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout
+    assert "RUNNING HANDLER [postgresql : Reload postgresql]" in result.stdout
+    assert "RUNNING HANDLER [postgresql : Restart postgresql]" not in result.stdout
+
+    # The reload is asynchronous: the postmaster reads the new certificate when it handles SIGHUP.
+    login = tls_login(host, SSL_QUERY, name="db2.example.test", hostaddr="127.0.0.1")
+    for _ in range(25):
+        if login.rc == 0:
+            break
+        time.sleep(0.2)
+        login = tls_login(host, SSL_QUERY, name="db2.example.test", hostaddr="127.0.0.1")
+    assert login.rc == 0, login.stderr
+    assert tls_login(host, SSL_QUERY, name="db.example.test", hostaddr="127.0.0.1").rc == 0
+    assert host.file(f"{SSL_DIR}/ca.crt").content_string == ca
     assert sql(host, "SELECT pg_postmaster_start_time()") == started

@@ -1,7 +1,7 @@
 """Check mode on the provisioned site, as an operator uses it before a change: `site.yml --check --diff`
 reports no change; with one input changed it reports that file's diff (and the reload it would cause)
 and writes nothing; `deploy.yml --check` after a push names the commit it would deploy and makes no
-release. Each playbook runs once against both instances, and every host's fingerprint (files under
+release. Each playbook runs once against the scenario's instances, and every host's fingerprint (files under
 /etc and /srv, the links, the cache's refs, service restarts and reloads) must be the same after it.
 
 These tests take no `host` fixture, so testinfra runs each once (not once per host)."""

@@ -2,7 +2,7 @@
 hands: the database and admin passwords (from ansible-vault encrypted strings, with a vault password
 file made here), the scenario's SECRET_KEY and the one each host generates, and a deploy key.
 
-The runs, each once against both instances (these tests take no `host` fixture, so testinfra runs
+The runs, each once against the scenario's instances (these tests take no `host` fixture, so testinfra runs
 each once):
 1. site.yml with django_secret_key "": each host's generated SECRET_KEY replaces the scenario's (the
    environment file changes, Gunicorn reloads).
