@@ -125,7 +125,9 @@ def failed_build(host, run_playbook, release: str, **inputs):
     } | inputs
     result = run_playbook("apply.yml", extra_vars, limit=host.backend.name)
     assert result.returncode != 0, result.stdout
-    assert "the incomplete virtualenv was removed" in result.stdout
+    # On failure, show the run's errors (the fatal lines), not only its first lines.
+    errors = "\n".join(line for line in result.stdout.splitlines() if "fatal:" in line or "ERROR" in line)
+    assert "the incomplete virtualenv was removed" in result.stdout, errors or result.stdout[-4000:]
     assert venv_listing(host) == before
     assert not host.file(f"{RELEASES}/{release}/.venv").exists
     assert venv_import(host, "r1", "six").split()[0] == "1.16.0"
