@@ -14,6 +14,11 @@ RELEASES = "/srv/app/releases"
 SITE_DIRS = "python3 -c 'import site; print(\"\\n\".join(site.getsitepackages()))'"
 
 
+# Two scenarios at a time on two cores: becoming the virtualenv's owner (sudo) took over Ansible's
+# default 10 s connection timeout in CI ("Timeout (12s) waiting for privilege escalation prompt").
+SLOW_MACHINE = {"ANSIBLE_TIMEOUT": "30"}
+
+
 def venv_of(host, release: str) -> str:
     return host.check_output(f"readlink -e {RELEASES}/{release}/.venv")
 
@@ -108,7 +113,7 @@ def test_wheelhouse_venv_was_installed_offline(host):
 def test_bad_input_is_refused_before_any_change(host, run_playbook, extra_vars, message):
     before = venv_listing(host)
     inputs = {"python_venv_app_name": "app", "python_venv_requirements_file": f"{RELEASES}/r1/requirements.txt"}
-    result = run_playbook("apply.yml", inputs | extra_vars, limit=host.backend.name)
+    result = run_playbook("apply.yml", inputs | extra_vars, limit=host.backend.name, env=SLOW_MACHINE)
     assert result.returncode != 0, result.stdout
     assert message in result.stdout
     assert recap_changed(result.stdout) == 0, result.stdout
@@ -123,7 +128,7 @@ def failed_build(host, run_playbook, release: str, **inputs):
         "python_venv_requirements_file": f"{RELEASES}/{release}/requirements.txt",
         "python_venv_link": f"{RELEASES}/{release}/.venv",
     } | inputs
-    result = run_playbook("apply.yml", extra_vars, limit=host.backend.name)
+    result = run_playbook("apply.yml", extra_vars, limit=host.backend.name, env=SLOW_MACHINE)
     assert result.returncode != 0, result.stdout
     # On failure, show the run's errors (the fatal lines), not only its first lines.
     errors = "\n".join(line for line in result.stdout.splitlines() if "fatal:" in line or "ERROR" in line)
