@@ -87,7 +87,9 @@ def revision(name: str) -> str:
 def upload(text: str) -> dict:
     """Log in as the admin and create a note with a file, through the site's forms (browser.py, on the client)."""
     script = (Path(__file__).parents[2] / "site" / "tests" / "browser.py").read_text()
-    subprocess.run(["podman", "exec", "-i", CLIENT, "sh", "-c", "cat > /tmp/browser.py"], input=script, text=True)
+    subprocess.run(
+        ["podman", "exec", "-i", CLIENT, "sh", "-c", "cat > /tmp/browser.py"], input=script, text=True, check=True
+    )
     args = " ".join(shlex.quote(a) for a in [BASE, CA, ADMIN_USER, ADMIN_PASSWORD, "cluster.txt", text])
     return json.loads(out(CLIENT, f"python3 /tmp/browser.py {args}"))
 
@@ -191,7 +193,9 @@ touch /tmp/loop.done
 
 def start_request_loop() -> None:
     """A bounded request loop through web1 (at most 2000 requests or 300 s), started on the client."""
-    subprocess.run(["podman", "exec", "-i", CLIENT, "sh", "-c", "cat > /tmp/loop.sh"], input=REQUEST_LOOP, text=True)
+    subprocess.run(
+        ["podman", "exec", "-i", CLIENT, "sh", "-c", "cat > /tmp/loop.sh"], input=REQUEST_LOOP, text=True, check=True
+    )
     out(
         CLIENT,
         "rm -f /tmp/loop.codes /tmp/loop.stop /tmp/loop.done; setsid -f bash /tmp/loop.sh >/dev/null 2>&1 </dev/null",

@@ -213,6 +213,14 @@ def test_tls_keys_are_private_and_certificates_public(host):
     assert host.file(CLIENT_ROOT_CERT).content_string == host.file(f"{SSL_DIR}/ca.crt").content_string
 
 
+def test_the_ca_certificate_is_a_local_fact_for_later_runs(host, ansible_host):
+    # What a deploy that does not run the role reads from this host's facts.
+    local = ansible_host.ansible("setup", "gather_subset=min filter=ansible_local", check=False)["ansible_facts"][
+        "ansible_local"
+    ]
+    assert local["postgresql_ssl"]["ca_certificate"].strip() == host.file(f"{SSL_DIR}/ca.crt").content_string.strip()
+
+
 def test_server_uses_the_certificate_of_the_role(host):
     assert sql(host, "SHOW ssl") == "on"
     assert sql(host, "SHOW ssl_cert_file") == f"{SSL_DIR}/server.crt"
