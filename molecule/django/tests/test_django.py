@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import shlex
 
 import pytest
@@ -66,7 +67,12 @@ def root_cert_file(host) -> str:
 
 def test_environment_holds_the_settings(host):
     assert env_value(host, "DEBUG") == "false"
-    assert env_value(host, "DJANGO_SETTINGS_MODULE") == "mysite.settings"
+    # The settings overlay is the settings module; it imports the project's.
+    assert env_value(host, "DJANGO_SETTINGS_MODULE") == "djangoops_settings"
+    assert env_value(host, "DJANGOOPS_SETTINGS_MODULE") == "mysite.settings"
+    assert env_value(host, "PYTHONPATH") == f"/etc/{APP}/python"
+    # django_env_aliases: the project's own name for a variable the role writes.
+    assert env_value(host, "DJANGO_SECRET_KEY") == env_value(host, "SECRET_KEY")
     assert env_value(host, "ALLOWED_HOSTS") == "notes.example.test,localhost"
     assert env_value(host, "CSRF_TRUSTED_ORIGINS") == "https://notes.example.test,https://localhost"
     assert env_value(host, "STATIC_ROOT") == STATIC
@@ -77,6 +83,66 @@ def test_environment_holds_the_settings(host):
         f"postgres://notes:p%40ss%2Fw%3Ard%2520%27x@{DB_HOST}:5432/notes"
         f"?sslmode=verify-full&sslrootcert={root_cert_file(host)}"
     )
+
+
+def test_the_settings_overlay_is_root_owned_and_readable(host):
+    for module in ("djangoops_settings.py", "djangoops_urls.py"):
+        overlay = host.file(f"/etc/{APP}/python/{module}")
+        assert (overlay.user, overlay.group, overlay.mode) == ("root", "root", 0o644)
+        assert host.run(f"runuser -u {APP} -- cat /etc/{APP}/python/{module}").rc == 0
+
+
+def test_django_sees_the_project_under_the_production_settings(host):
+    """What Django itself reads: the project's apps and URLs, the role's production values."""
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'debug': s.DEBUG, 'apps': 'notes' in s.INSTALLED_APPS,"
+        "'urlconf': [s.ROOT_URLCONF, s.DJANGOOPS_PROJECT_URLCONF],"
+        "'proxy': list(s.SECURE_PROXY_SSL_HEADER), 'cookies': [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],"
+        "'redirect': s.SECURE_SSL_REDIRECT, 'hsts': s.SECURE_HSTS_SECONDS, 'static': [s.STATIC_ROOT, s.STATIC_URL],"
+        "'media': [str(s.MEDIA_ROOT), s.MEDIA_URL],"
+        "'db': [s.DATABASES['default']['HOST'], s.DATABASES['default']['NAME']],"
+        "'storage': s.STORAGES['staticfiles']['BACKEND']}))"
+    )
+    result = manage(host, "shell", "-c", code)
+    assert result.rc == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {
+        "debug": False,
+        "apps": True,
+        "urlconf": ["djangoops_urls", "mysite.urls"],
+        "proxy": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "cookies": [True, True],
+        "redirect": True,
+        "hsts": 63072000,
+        "static": [STATIC, "/static/"],
+        "media": [f"/srv/{APP}/shared/media", "/media/"],
+        "db": [DB_HOST, APP],
+        "storage": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+    }
+
+
+def test_the_health_endpoint_answers_over_plain_http_with_the_sha(host):
+    """The overlay's /healthz: exempt from the SSL redirect, the release's sha, the database asked."""
+    code = (
+        "import json; from django.test import Client; "
+        "health = Client().get('/healthz', HTTP_HOST='localhost'); "
+        "other = Client().get('/no-such-page/', HTTP_HOST='localhost'); "
+        "print(json.dumps([health.status_code, json.loads(health.content), other.status_code]))"
+    )
+    result = as_app(
+        host,
+        f'cd {RELEASE}/example && APP_GIT_SHA=0123456789abcdef exec {RELEASE}/.venv/bin/python manage.py "$@"',
+        "shell",
+        "-c",
+        code,
+    )
+    assert result.rc == 0, result.stderr
+    status, body, other = json.loads(result.stdout.strip().splitlines()[-1])
+    assert status == 200
+    assert body == {"status": "ok", "database": "ok", "git_sha": "0123456789abcdef"}
+    # Everything else is redirected to HTTPS, like any production page.
+    assert other == 301
 
 
 def test_root_certificate_is_public_and_the_only_one(host):
@@ -116,7 +182,7 @@ def test_the_url_refuses_a_server_another_ca_signed(host):
 
 def test_environment_file_does_not_carry_the_release_sha(host):
     # Shared by every release: the sha comes from the active release's REVISION instead.
-    assert "APP_GIT_SHA" not in host.file(ENV_FILE).content_string
+    assert not re.search(r"^APP_GIT_SHA=", host.file(ENV_FILE).content_string, re.MULTILINE)
 
 
 def test_systemd_and_the_shell_read_the_same_values(host):
@@ -189,6 +255,12 @@ def _checksums(host) -> str:
         ({"django_settings_module": "mysite/settings"}, "django_settings_module must be a dotted Python module path"),
         ({"django_env_extra": {"SECRET_KEY": "x"}}, "django_env_extra must map environment variable names"),
         ({"django_project_dir": "src"}, "check django_release_path, django_project_dir and django_venv_path"),
+        (
+            {"django_env_aliases": {"DJANGO_KEY": "SECRET"}},
+            "django_env_aliases must map new environment variable names",
+        ),
+        ({"django_env_aliases": {"DEBUG": "SECRET_KEY"}}, "django_env_aliases must map new environment variable names"),
+        ({"django_health_check_path": "healthz"}, "django_health_check_path a URL path starting with '/'"),
         (
             {"django_database_ssl_root_cert": ""},
             "verify-ca and verify-full need django_database_ssl_root_cert",

@@ -64,6 +64,7 @@ CASES = [
     (SITE, {"app_code_root": "/srv/../etc/notes"}, "app_code_root", ".."),
     (SITE, {"app_project_dir": "../example"}, "app_project_dir", ".."),
     (SITE, {"app_requirements_file": "/etc/passwd"}, "app_requirements_file", "relative"),
+    (SITE, {"app_requirements_file": "../../requirements.txt"}, "app_requirements_file", "not beyond it"),
     (SITE, {"app_system_packages": ["libpq-dev; rm -rf /"]}, "app_system_packages", "Debian package"),
     (SITE, {"app_system_packages": ["LibPQ-Dev"]}, "app_system_packages", "Debian package"),
     (SITE, {"app_health_check_path": "healthz"}, "app_health_check_path", "path"),
