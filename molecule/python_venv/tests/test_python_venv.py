@@ -8,33 +8,9 @@ Python's site-packages before the role ran.
 import re
 
 import pytest
+from venvs import RELEASES, ROOT, apply, failed_build, recap_changed, venv_import, venv_listing, venv_of
 
-ROOT = "/srv/app/venvs"
-RELEASES = "/srv/app/releases"
 SITE_DIRS = "python3 -c 'import site; print(\"\\n\".join(site.getsitepackages()))'"
-
-
-# Two scenarios at a time on two cores: becoming the virtualenv's owner (sudo) took over Ansible's
-# default 10 s connection timeout in CI ("Timeout (12s) waiting for privilege escalation prompt").
-SLOW_MACHINE = {"ANSIBLE_TIMEOUT": "30"}
-
-
-def venv_of(host, release: str) -> str:
-    return host.check_output(f"readlink -e {RELEASES}/{release}/.venv")
-
-
-def venv_import(host, release: str, module: str) -> str:
-    """The version of `module` as the release's venv python imports it, run as the app user."""
-    code = f"import {module}, sys; print({module}.__version__, sys.prefix)"
-    return host.check_output(f"sudo -u app {RELEASES}/{release}/.venv/bin/python -c '{code}'")
-
-
-def venv_listing(host) -> str:
-    return host.check_output(f"ls -A {ROOT}")
-
-
-def recap_changed(output: str) -> int:
-    return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
 
 
 def test_package_imports_from_the_venv(host):
@@ -108,35 +84,26 @@ def test_wheelhouse_venv_was_installed_offline(host):
         ({"python_venv_keep": 0}, "python_venv_keep must be at least 1"),
         ({"python_venv_requirements_file": f"{RELEASES}/missing/requirements.txt"}, "python_venv_requirements_file"),
         ({"python_venv_owner": "nobody-here"}, "python_venv_owner 'nobody-here'"),
+        (
+            {"python_venv_requirements_file": f"{RELEASES}/nolock/pyproject.toml"},
+            f"python_venv_requirements_file {RELEASES}/nolock/pyproject.toml names a uv project, but "
+            f"{RELEASES}/nolock/uv.lock is not a file beside it",
+        ),
+        (
+            {"python_venv_ensure_packages": [{"module": "gunicorn", "requirement": "gunicorn>=23"}]},
+            "python_venv_ensure_packages items need a module (an import name, or a list of them) and a requirement "
+            'pinned as name==version, got modules ["gunicorn"] and requirements ["gunicorn>=23"]',
+        ),
     ],
 )
 def test_bad_input_is_refused_before_any_change(host, run_playbook, extra_vars, message):
     before = venv_listing(host)
-    inputs = {"python_venv_app_name": "app", "python_venv_requirements_file": f"{RELEASES}/r1/requirements.txt"}
-    result = run_playbook("apply.yml", inputs | extra_vars, limit=host.backend.name, env=SLOW_MACHINE)
+    inputs = {"python_venv_requirements_file": f"{RELEASES}/r1/requirements.txt"} | extra_vars
+    result = apply(host, run_playbook, **inputs)
     assert result.returncode != 0, result.stdout
     assert message in result.stdout
     assert recap_changed(result.stdout) == 0, result.stdout
     assert venv_listing(host) == before
-
-
-def failed_build(host, run_playbook, release: str, **inputs):
-    """Run a build that must fail; check that it left nothing behind and r1's venv still works."""
-    before = venv_listing(host)
-    extra_vars = {
-        "python_venv_app_name": "app",
-        "python_venv_requirements_file": f"{RELEASES}/{release}/requirements.txt",
-        "python_venv_link": f"{RELEASES}/{release}/.venv",
-    } | inputs
-    result = run_playbook("apply.yml", extra_vars, limit=host.backend.name, env=SLOW_MACHINE)
-    assert result.returncode != 0, result.stdout
-    # On failure, show the run's errors (the fatal lines), not only its first lines.
-    errors = "\n".join(line for line in result.stdout.splitlines() if "fatal:" in line or "ERROR" in line)
-    assert "the incomplete virtualenv was removed" in result.stdout, errors or result.stdout[-4000:]
-    assert venv_listing(host) == before
-    assert not host.file(f"{RELEASES}/{release}/.venv").exists
-    assert venv_import(host, "r1", "six").split()[0] == "1.16.0"
-    return result.stdout
 
 
 def test_nonexistent_package_fails_with_pips_message(host, run_playbook):
