@@ -14,7 +14,7 @@ LONGEST_SCENARIOS := cluster failures site
 SCENARIOS ?= $(LONGEST_SCENARIOS) $(filter-out collection $(LONGEST_SCENARIOS),$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 # Scenarios with platforms of their own already run Debian 12 and 13 (project_srclayout: 13 only, beside
 # project_startproject on 12); the others run 13 in test-matrix.
-MULTI_PLATFORM := postgresql cluster firewall shared_files project_srclayout
+MULTI_PLATFORM := postgresql cluster firewall shared_files project_srclayout backup
 APT_PACKAGES := podman runc debootstrap uidmap fuse-overlayfs slirp4netns python3-venv git openssl curl openssh-client chromium chromium-driver libnss3-tools
 
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf

@@ -82,7 +82,14 @@ def test_every_app_setting_the_playbooks_read_is_in_the_contract() -> None:
 
 def test_the_contract_marks_every_secret_no_log() -> None:
     secrets = {name for name, spec in CONTRACT.items() if spec.get("no_log")}
-    assert secrets == {"app_deploy_key", "app_db_password", "app_secret_key"}
+    assert secrets == {
+        "app_deploy_key",
+        "app_db_password",
+        "app_secret_key",
+        "app_backup_password",
+        "app_backup_sftp_key",
+        "app_backup_environment",
+    }
     assert CONTRACT["app_admin"]["options"]["password"]["no_log"] is True
 
 

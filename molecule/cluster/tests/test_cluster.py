@@ -364,3 +364,81 @@ def test_nothing_else_listens_beyond_loopback():
     assert connect(CLIENT, WEB, 443) == "open"
     assert connect(CLIENT, APP1, 22) == "open"
     assert connect(CLIENT, WEB, 15000) == "dropped"
+
+
+# --- backups over SFTP: a database-only undo, and a fresh database host -----------------------------
+
+BACKUP, RESTORE = "../../playbooks/backup.yml", "../../playbooks/restore.yml"
+TARGET = APP2  # the SFTP server (user restic, SFTP only)
+
+
+def snapshots(name: str) -> list[dict]:
+    """The snapshots of the backup notes in the repository of `name`, oldest first."""
+    return sorted(json.loads(out(name, "djangoops-backup notes restic snapshots --json")), key=lambda s: s["time"])
+
+
+def notes_count() -> int:
+    return int(out(DB, "runuser -u postgres -- psql -d notes -XAtc 'SELECT count(*) FROM notes_note'"))
+
+
+def test_backup_saves_the_database_on_db1_and_the_uploads_on_web1_over_sftp(uploads, run_playbook):
+    result = run_playbook(BACKUP)
+    assert result.returncode == 0, result.stdout[-3000:]
+    for name, paths in [(DB, ["/var/lib/notes-backup/dump"]), (WEB, ["/srv/notes/shared/media"])]:
+        latest = snapshots(name)[-1]
+        assert latest["paths"] == paths, name
+        assert f"snapshot {latest['id']} saved" in result.stdout
+        # The repository is on app2 only, the backup user's on the host, restic's on the target.
+        assert out(TARGET, f"stat -c %U /srv/restic/{name}/config").strip() == "restic"
+        assert sh(name, "test -e /var/backups/restic", check=False).returncode != 0, name
+    listing = out(WEB, "djangoops-backup notes restic ls latest")
+    for note, _, _ in uploads:
+        assert "/srv/notes/shared" + note["media_url"] in listing
+
+
+def test_a_snapshot_of_the_database_restores_the_database_and_keeps_the_uploads(run_playbook):
+    """A snapshot is one host's, as the one before a deploy's migrations is db1's: web1 keeps its files."""
+    snapshot = snapshots(DB)[-1]["id"]
+    count = notes_count()
+    note = upload("made after the snapshot")
+    assert notes_count() == count + 1
+
+    result = run_playbook(RESTORE, {"app_restore_confirm": True, "app_restore_snapshot": snapshot[:12]})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"Restored snapshot {snapshot}" in result.stdout
+    assert f"cluster-web1 has no snapshot {snapshot[:12]} of notes: its uploads stay as they are." in " ".join(
+        result.stdout.split()
+    )
+    assert notes_count() == count
+    assert get(note["media_url"])[::2] == (200, "made after the snapshot")
+    assert get("/")[0] == 200
+
+
+def test_a_fresh_database_host_gets_the_data_back_with_site_then_restore(uploads, run_playbook):
+    result = run_playbook(BACKUP)
+    assert result.returncode == 0, result.stdout[-3000:]
+    count = notes_count()
+    assert count >= len(uploads)
+    # db1 as a new machine: no PostgreSQL, no restic, no backup settings; the repository on app2 is all there is.
+    out(
+        DB,
+        "set -e; systemctl stop postgresql notes-backup.timer; "
+        "DEBIAN_FRONTEND=noninteractive apt-get purge -qq -y restic postgresql postgresql-common "
+        "$(dpkg-query -W -f '${Package}\\n' 'postgresql-[0-9]*') >/dev/null; "
+        "rm -rf /var/lib/postgresql /etc/postgresql /etc/notes-backup /var/lib/notes-backup /var/cache/notes-backup "
+        "/etc/systemd/system/notes-backup* /etc/ansible/facts.d; userdel notes-backup; systemctl daemon-reload",
+    )
+    assert out(DB, "ss -Hltn 'sport = :5432'").strip() == ""
+
+    result = run_playbook(SITE)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert notes_count() == 0  # migrated, empty
+
+    result = run_playbook(RESTORE, {"app_restore_confirm": True})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert notes_count() == count
+    for note, text, _ in uploads:
+        assert get(note["media_url"])[::2] == (200, text)
+    # The app hosts reach the new PostgreSQL over verified TLS, and the site answers.
+    assert get("/")[0] == 200
+    assert out(DB, "systemctl is-active notes-backup.timer").strip() == "active"

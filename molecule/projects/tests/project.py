@@ -12,6 +12,7 @@ CA = "/tmp/pebble-root.pem"
 PROJECTS = {
     "startproject": {
         "app": "mysite",
+        "db": "postgresql",
         "project_dir": "",
         "unedited": ["mysite/settings.py", "mysite/urls.py", "mysite/wsgi.py", "manage.py", "requirements.txt"],
         "admin": ("admin", "startproject-scenario-admin-password"),
@@ -27,6 +28,7 @@ PROJECTS = {
     },
     "srclayout": {
         "app": "bookshelf",
+        "db": "sqlite",
         "project_dir": "src",
         "unedited": [
             "src/bookshelf/settings/base.py",

@@ -125,3 +125,39 @@ def test_a_deploy_of_the_same_commit_changes_nothing_and_names_what_it_added(hos
     assert re.search(r"changed=0 +unreachable=0 +failed=0", result.stdout), result.stdout[-3000:]
     for message in PROJECT["added"]:
         assert message in result.stdout
+
+
+def users(host) -> list[str]:
+    code = (
+        "from django.contrib.auth import get_user_model; "
+        "print(*sorted(get_user_model().objects.values_list('username', flat=True)))"
+    )
+    result = manage(host, "shell", "-c", code)
+    assert result.rc == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_backup_then_restore_takes_the_database_back_to_the_snapshot(host, run_playbook):
+    """PostgreSQL (startproject) or SQLite (srclayout): the dump by the database's user, restic by its own."""
+    dump, dump_user = ("database.pgdump", "postgres") if PROJECT["db"] == "postgresql" else ("database.sqlite3", APP)
+    result = run_playbook("../../playbooks/backup.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    listing = host.check_output(f"djangoops-backup {APP} restic ls latest")
+    assert f"/var/lib/{APP}-backup/dump/{dump}" in listing
+    assert f"/srv/{APP}/shared/media/{PROJECT['upload_dir']}" in listing
+    for unit, user in [(f"{APP}-backup-dump.service", dump_user), (f"{APP}-backup.service", f"{APP}-backup")]:
+        out = host.check_output(f"journalctl _SYSTEMD_UNIT={unit} --no-pager -o json --output-fields=_UID")
+        assert {json.loads(line)["_UID"] for line in out.splitlines()} == {host.check_output(f"id -u {user}")}, unit
+
+    before = users(host)
+    code = "from django.contrib.auth import get_user_model; get_user_model().objects.create(username='made-after')"
+    created = manage(host, "shell", "-c", code)
+    assert created.rc == 0, created.stderr
+    assert "made-after" in users(host)
+
+    result = run_playbook("../../playbooks/restore.yml", {"app_restore_confirm": True})
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert users(host) == before
+    assert get(host, "/healthz")[0] == 200
+    if PROJECT["db"] == "sqlite":
+        assert host.file(f"/srv/{APP}/shared/db/{APP}.sqlite3").user == APP
