@@ -63,3 +63,16 @@ def _run_playbook(
 def run_playbook():
     """The `_run_playbook` function, as a fixture: `run_playbook("bad.yml", {...}, limit=name, args=[...])`."""
     return _run_playbook
+
+
+def _unit_users(host: Host, unit: str) -> set[str]:
+    """The users whose processes wrote the unit's journal lines (the service's own output, by _UID)."""
+    out = host.check_output(f"journalctl _SYSTEMD_UNIT={unit} --no-pager -o json --output-fields=_UID")
+    uids = {json.loads(line)["_UID"] for line in out.splitlines() if line.strip()}
+    return {host.check_output(f"getent passwd {uid} | cut -d: -f1") for uid in uids}
+
+
+@pytest.fixture(scope="session")
+def unit_users():
+    """The `_unit_users` function, as a fixture: `unit_users(host, "notes-backup.service") == {"notes-backup"}`."""
+    return _unit_users

@@ -121,23 +121,13 @@ def test_secrets_are_readable_by_root_and_the_backup_user_only(name):
         assert db().run(f"runuser -u {other} -- ls /etc/{name}-backup").rc != 0, other
 
 
-def journal_uids(unit: str) -> set[str]:
-    """The user ids of the processes that wrote the unit's journal lines (the service's own output)."""
-    out = db().check_output(f"journalctl _SYSTEMD_UNIT={unit} --no-pager -o json --output-fields=_UID")
-    return {json.loads(line)["_UID"] for line in out.splitlines() if line.strip()}
-
-
-def uid(user: str) -> str:
-    return db().check_output(f"id -u {user}")
-
-
 @pytest.mark.parametrize("name", ["notes", "notes-offsite"])
-def test_the_backup_runs_as_its_user_with_least_rights_and_the_dump_as_postgres(name):
+def test_the_backup_runs_as_its_user_with_least_rights_and_the_dump_as_postgres(name, unit_users):
     user, groups, capability = USERS[name]
     db().check_output(f"systemctl start {name}-backup.service")
     # Who wrote the journal lines of each unit: the dump postgres, restic its user; root never.
-    assert journal_uids(f"{name}-backup-dump.service") == {uid("postgres")}
-    assert journal_uids(f"{name}-backup.service") == {uid(user)}
+    assert unit_users(db(), f"{name}-backup-dump.service") == {"postgres"}
+    assert unit_users(db(), f"{name}-backup.service") == {user}
     properties = ["User", "SupplementaryGroups", "AmbientCapabilities", "CapabilityBoundingSet", "NoNewPrivileges"]
     shown = unit_properties(f"{name}-backup.service", *properties, "ProtectSystem")
     assert shown["User"] == user

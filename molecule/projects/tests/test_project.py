@@ -137,7 +137,7 @@ def users(host) -> list[str]:
     return result.stdout.split()
 
 
-def test_backup_then_restore_takes_the_database_back_to_the_snapshot(host, run_playbook):
+def test_backup_then_restore_takes_the_database_back_to_the_snapshot(host, run_playbook, unit_users):
     """PostgreSQL (startproject) or SQLite (srclayout): the dump by the database's user, restic by its own."""
     dump, dump_user = ("database.pgdump", "postgres") if PROJECT["db"] == "postgresql" else ("database.sqlite3", APP)
     result = run_playbook("../../playbooks/backup.yml")
@@ -146,8 +146,7 @@ def test_backup_then_restore_takes_the_database_back_to_the_snapshot(host, run_p
     assert f"/var/lib/{APP}-backup/dump/{dump}" in listing
     assert f"/srv/{APP}/shared/media/{PROJECT['upload_dir']}" in listing
     for unit, user in [(f"{APP}-backup-dump.service", dump_user), (f"{APP}-backup.service", f"{APP}-backup")]:
-        out = host.check_output(f"journalctl _SYSTEMD_UNIT={unit} --no-pager -o json --output-fields=_UID")
-        assert {json.loads(line)["_UID"] for line in out.splitlines()} == {host.check_output(f"id -u {user}")}, unit
+        assert unit_users(host, unit) == {user}, unit
 
     before = users(host)
     code = "from django.contrib.auth import get_user_model; get_user_model().objects.create(username='made-after')"

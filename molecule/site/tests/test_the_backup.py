@@ -82,11 +82,10 @@ def test_restore_of_a_snapshot_that_no_host_has_is_refused_before_any_change(hos
     assert notes_count(host) == count
 
 
-def test_the_backup_runs_as_its_own_user_and_the_dump_as_postgres(host):
+def test_the_backup_runs_as_its_own_user_and_the_dump_as_postgres(host, unit_users):
     host.check_output(f"systemctl start {APP}-backup.service")
     for unit, user in [(f"{APP}-backup-dump.service", "postgres"), (f"{APP}-backup.service", f"{APP}-backup")]:
-        out = host.check_output(f"journalctl _SYSTEMD_UNIT={unit} --no-pager -o json --output-fields=_UID")
-        assert {json.loads(line)["_UID"] for line in out.splitlines()} == {host.check_output(f"id -u {user}")}, unit
+        assert unit_users(host, unit) == {user}, unit
     owners = host.check_output(f"find /var/backups/restic/{APP} -printf '%u\\n' | sort -u")
     assert owners.split() == [f"{APP}-backup"]
 
