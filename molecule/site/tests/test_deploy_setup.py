@@ -1,0 +1,54 @@
+"""deploy.yml skips the app tier's host setup that is as recorded on the host (app_deploy_setup: changed).
+
+site.yml records, on the host, a fingerprint of each app-tier role's setup (the role's files and its
+inputs, but the secrets and the release). A deploy with the same fingerprint does only the release's
+work; a changed input runs that role's setup again; app_deploy_setup=always runs every setup.
+"""
+
+import re
+
+from site_runs import changed_tasks, recap
+from test_site import health
+
+DEPLOY = "../../playbooks/deploy.yml"
+ROLES = {"app_code", "python_venv", "django", "gunicorn"}
+
+
+def skipped(stdout: str) -> set[str]:
+    """The roles whose setup the run skipped, from their report."""
+    return set(re.findall(r"djangoops_setup_([a-z_]+)_notes\.fact\): skipped", stdout))
+
+
+def gunicorn_timeout(host) -> str:
+    return host.check_output("grep -E '^timeout = ' /etc/notes/gunicorn.conf.py")
+
+
+def test_a_deploy_after_the_site_skips_every_setup(host, run_playbook):
+    result = run_playbook(DEPLOY, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert skipped(result.stdout) == ROLES
+    assert recap(result.stdout)[host.backend.name]["changed"] == 0
+    assert health(host)["status"] == "ok"
+
+
+def test_a_changed_input_runs_that_roles_setup(host, run_playbook):
+    result = run_playbook(DEPLOY, {"gunicorn_timeout": 45}, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert skipped(result.stdout) == ROLES - {"gunicorn"}
+    assert gunicorn_timeout(host) == "timeout = 45"
+    assert "djangoops.django.gunicorn : Install gunicorn.conf.py" in changed_tasks(result.stdout)[host.backend.name]
+    assert health(host)["status"] == "ok"
+
+
+def test_app_deploy_setup_always_runs_every_setup(host, run_playbook):
+    result = run_playbook(DEPLOY, {"app_deploy_setup": "always"}, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert skipped(result.stdout) == set()
+    # The fingerprint of gunicorn's setup changed back: its configuration is the site's again.
+    assert gunicorn_timeout(host) == "timeout = 30"
+    assert health(host)["status"] == "ok"
+    # Recorded: the next deploy skips every setup again.
+    result = run_playbook(DEPLOY, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert skipped(result.stdout) == ROLES
+    assert recap(result.stdout)[host.backend.name]["changed"] == 0

@@ -1,0 +1,54 @@
+"""The fingerprint of a role's host setup (packages, users, directories, units), for `<role>_setup: changed`.
+
+- `setup_fingerprint(inputs, role_path)`: a sha256 of the role's inputs as this run resolved them (a
+  dict: name -> value) and of the role's own files (tasks, templates, files, defaults, vars, handlers,
+  meta; not README.md). Recorded on the host after a setup; a later run with the same fingerprint
+  knows that the same role code already set the host up with the same inputs.
+- `setup_inputs(argument_spec, left_out)`: the names of the options in the role's argument spec (the
+  text of meta/argument_specs.yml, entry point `main`) that the setup can depend on: every option but
+  the secrets (no_log: the setup never reads them, and no hash of them is left on the host) and the
+  ones in `left_out` (those that change with each deploy, such as the release's path).
+"""
+
+import hashlib
+import json
+import os
+
+import yaml
+
+_SKIPPED_FILES = {"README.md"}
+
+
+def _files_digest(role_path: str) -> str:
+    digest = hashlib.sha256()
+    for directory, dirs, files in os.walk(role_path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, role_path)
+            if relative in _SKIPPED_FILES or name.startswith(".") or name.endswith(".pyc"):
+                continue
+            with open(path, "rb") as handle:
+                content = handle.read()
+            digest.update(relative.encode() + b"\0" + hashlib.sha256(content).hexdigest().encode() + b"\n")
+    return digest.hexdigest()
+
+
+def setup_fingerprint(inputs: dict, role_path: str) -> str:
+    if not isinstance(inputs, dict):
+        raise TypeError(f"setup_fingerprint expects a dict of inputs, got {type(inputs).__name__}")
+    if not os.path.isdir(str(role_path)):
+        raise ValueError(f"setup_fingerprint: {role_path} is not a role directory")
+    text = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256((_files_digest(str(role_path)) + "\n" + text).encode()).hexdigest()
+
+
+def setup_inputs(argument_spec: str, left_out: list) -> list:
+    options = (yaml.safe_load(str(argument_spec)) or {})["argument_specs"]["main"].get("options") or {}
+    skipped = set(left_out or [])
+    return sorted(name for name, spec in options.items() if name not in skipped and not (spec or {}).get("no_log"))
+
+
+class FilterModule:
+    def filters(self) -> dict:
+        return {"setup_fingerprint": setup_fingerprint, "setup_inputs": setup_inputs}

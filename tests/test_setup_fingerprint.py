@@ -1,0 +1,91 @@
+"""The fingerprint of a role's host setup (plugins/filter/setup.py), which `<role>_setup: changed` compares
+with the one recorded on the host, and the roles that use it."""
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("setup", ROOT / "plugins" / "filter" / "setup.py")
+setup = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(setup)
+
+ROLES = ["app_code", "python_venv", "django", "gunicorn"]
+
+
+@pytest.fixture
+def role(tmp_path):
+    shutil.copytree(ROOT / "roles" / "gunicorn", tmp_path / "gunicorn")
+    return tmp_path / "gunicorn"
+
+
+def test_the_same_inputs_and_files_give_the_same_fingerprint(role):
+    first = setup.setup_fingerprint({"a": 1, "b": ["x", "y"]}, str(role))
+    assert first == setup.setup_fingerprint({"b": ["x", "y"], "a": 1}, str(role))
+    assert len(first) == 64
+
+
+def test_a_changed_input_changes_the_fingerprint(role):
+    assert setup.setup_fingerprint({"workers": 2}, str(role)) != setup.setup_fingerprint({"workers": 3}, str(role))
+
+
+def test_a_changed_role_file_changes_the_fingerprint(role):
+    before = setup.setup_fingerprint({}, str(role))
+    template = role / "templates" / "gunicorn.service.j2"
+    template.write_text(template.read_text() + "# changed\n")
+    assert setup.setup_fingerprint({}, str(role)) != before
+
+
+def test_the_readme_is_not_part_of_the_fingerprint(role):
+    before = setup.setup_fingerprint({}, str(role))
+    (role / "README.md").write_text("another text\n")
+    assert setup.setup_fingerprint({}, str(role)) == before
+
+
+def test_a_missing_role_directory_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="not a role directory"):
+        setup.setup_fingerprint({}, str(tmp_path / "nowhere"))
+
+
+def test_setup_inputs_leave_out_the_secrets_and_the_named_inputs():
+    spec = yaml.safe_dump(
+        {
+            "argument_specs": {
+                "main": {
+                    "options": {
+                        "x_workers": {"type": "int"},
+                        "x_password": {"type": "str", "no_log": True},
+                        "x_release_path": {"type": "str"},
+                    }
+                }
+            }
+        }
+    )
+    assert setup.setup_inputs(spec, ["x_release_path"]) == ["x_workers"]
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_each_role_leaves_out_only_inputs_it_has(name):
+    """A name in __<role>_setup_left_out that the spec lacks is a typo: that input would stay in the fingerprint."""
+    spec = yaml.safe_load((ROOT / "roles" / name / "meta" / "argument_specs.yml").read_text())
+    options = spec["argument_specs"]["main"]["options"]
+    left_out = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())[f"__{name}_setup_left_out"]
+    assert f"{name}_setup" in left_out
+    assert set(left_out) <= set(options), set(left_out) - set(options)
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_each_role_keeps_the_release_out_of_the_fingerprint(name):
+    """Inputs whose default names the release (its path, its sha) change with every deploy: never in the fingerprint."""
+    defaults = yaml.safe_load((ROOT / "roles" / name / "defaults" / "main.yml").read_text())
+    left_out = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())[f"__{name}_setup_left_out"]
+    wiring = yaml.safe_load((ROOT / "playbooks" / "vars" / "site.yml").read_text())
+    per_release = {
+        key
+        for key, value in {**defaults, **wiring}.items()
+        if key.startswith(name + "_") and isinstance(value, str) and ("release_path" in value or "release_sha" in value)
+    }
+    assert per_release <= set(left_out), per_release - set(left_out)
