@@ -21,7 +21,7 @@ export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_ROLES_PATH := $(CURDIR)/roles
 
-.PHONY: help setup apt venv images lint pytest docs test-example molecule collection test test-matrix demo demo-clean
+.PHONY: help setup apt venv images lint pytest docs test-example molecule collection test test-matrix demo demo-clean bench
 
 help:
 	@echo "make demo          provision a local container with site.yml and serve the example over HTTPS"
@@ -33,6 +33,7 @@ help:
 	@echo "make molecule SCENARIOS='nginx postgresql'   some scenarios only"
 	@echo "make collection    build and install the collection, use it by full names, run its scenario"
 	@echo "make test-matrix   every scenario on Debian 12 and on Debian 13"
+	@echo "make bench         each playbook against its floor, the site against Gunicorn alone: a table"
 
 setup: apt venv images
 
@@ -82,6 +83,10 @@ test: setup lint pytest test-example molecule collection
 test-matrix: venv images
 	tools/run-scenarios.sh $(SCENARIOS)
 	DJANGOOPS_DISTRO=debian13 tools/run-scenarios.sh $(filter-out $(MULTI_PLATFORM),$(SCENARIOS))
+
+# Not part of `make test`: it prints figures (10 to 16 minutes), it asserts nothing.
+bench: venv images
+	tools/bench.py
 
 demo: setup
 	tools/demo.sh up
