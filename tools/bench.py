@@ -418,7 +418,8 @@ class Bench:
     def push_commit(self) -> str:
         """A new commit on main of the bare repository: a static file changes, the requirements do not."""
         clone = self.work / "clone"
-        self.sh("git", "clone", "-q", str(self.bare), str(clone))
+        if not clone.exists():
+            self.sh("git", "clone", "-q", str(self.bare), str(clone))
         css = clone / "example" / "notes" / "static" / "notes" / "site.css"
         css.write_text(css.read_text() + f"\n/* make bench {time.strftime('%Y-%m-%dT%H:%M:%S')} */\n")
         git = ("git", "-C", str(clone), "-c", "user.name=bench", "-c", "user.email=bench@localhost")
@@ -460,6 +461,11 @@ class Bench:
         sha = self.push_commit()
         runs["deploy.yml of a new commit"] = self.playbook("deploy-new-commit", deploy)
         deploy_floor = self.floor("deploy")
+        # The same, with every role's host setup run as site.yml runs it: what skipping an unchanged one saves.
+        self.push_commit()
+        runs["deploy.yml of a new commit, every setup"] = self.playbook(
+            "deploy-new-commit-setup", deploy, "-e", "app_deploy_setup=always"
+        )
 
         print("bench: memory, then the request loops", file=sys.stderr)
         memory_site, memory_script = self.inside(SITE, "memory"), self.inside(SCRIPT, "memory")
@@ -489,6 +495,9 @@ class Bench:
                 changes(noop_deploy)),
             Row("4. `deploy.yml` of a new commit (SSH) / plain script", new_deploy.seconds, deploy_floor, "s",
                 f"{changes(new_deploy)}; commit {sha[:12]}"),
+            Row("4b. `deploy.yml` of a new commit: every setup run (`app_deploy_setup=always`) / 4.",
+                runs["deploy.yml of a new commit, every setup"].seconds, new_deploy.seconds, "s",
+                changes(runs["deploy.yml of a new commit, every setup"])),
             Row(f"5a. GET / through nginx (HTTPS) / Gunicorn's socket, {loops}", page_nginx["rps"],
                 page_gunicorn["rps"], "req/s",
                 loop_notes(page_nginx, page_gunicorn)),
