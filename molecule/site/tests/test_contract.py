@@ -100,7 +100,7 @@ CASES = [
     (DEPLOY, {"app_tls": "selfsigned"}, "app_tls", "letsencrypt, self-signed"),
     (DEPLOY, {"app_helth_check_path": "/"}, "app_helth_check_path", "did you mean app_health_check_path"),
     (DEPLOY, {"gunicorn_bind": "0.0.0.0:70000"}, "gunicorn_bind", ""),
-    # A role's own check (its tasks/validate.yml, not its argument spec): the preflight runs it, the role does not again.
+    # A role's own check (its tasks/validate.yml, not its spec): the preflight runs it, the role does not again.
     (DEPLOY, {"gunicorn_forwarded_allow_ips": "10.0.0.1, 10.0.0.2"}, "gunicorn_forwarded_allow_ips", "without spaces"),
     (ROLLBACK, {"app_name": "Notes"}, "app_name", "system name"),
     (ROLLBACK, {"app_health_check_path": "health check"}, "app_health_check_path", "path"),
