@@ -84,7 +84,7 @@ test-matrix: venv images
 	tools/run-scenarios.sh $(SCENARIOS)
 	DJANGOOPS_DISTRO=debian13 tools/run-scenarios.sh $(filter-out $(MULTI_PLATFORM),$(SCENARIOS))
 
-# Not part of `make test`: it prints figures (10 to 16 minutes), it asserts nothing.
+# Not part of `make test`: it prints figures (about 10 minutes), it asserts nothing.
 bench: venv images
 	tools/bench.py
 

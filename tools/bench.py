@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: each playbook against its floor, the served site against Gunicorn alone; prints a table.
 
-    tools/bench.py            one run (10 to 16 minutes on 2 cores), then a markdown table on stdout
+    tools/bench.py            one run (about 10 minutes on 2 idle cores), then a markdown table on stdout
 
 Two fresh containers of localhost/djangoops-debian12: `bench-site`, provisioned by site.yml over SSH
 (tools/ssh-proxy, pipelining, ControlPersist, like the Molecule scenarios and the demo), and
