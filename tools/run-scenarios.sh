@@ -2,7 +2,8 @@
 # Run `molecule test` for each scenario named, JOBS at a time (DJANGOOPS_JOBS, default 2), in the
 # order given: name the long ones first. Each scenario's output goes to a log under
 # $DJANGOOPS_LOGS (default: a temporary directory), printed whole once that scenario ends, so that
-# the output stays readable; then a table of durations. Fails if any scenario failed.
+# the output stays readable; then a table of durations and, for each scenario that failed, the lines
+# of its log that say why (CI may keep only the end of the output). Fails if any scenario failed.
 # Scenarios are independent: each has its own containers (named after it), its own network, and
 # its own ACME server inside its containers.
 # Usage: tools/run-scenarios.sh site failures postgresql ...
@@ -14,13 +15,13 @@ logs=${DJANGOOPS_LOGS:-$(mktemp -d)}
 mkdir -p "$logs"
 
 declare -A names=() starts=()
-results=()
+results=() failures=()
 failed=0
 total_start=$(date +%s)
 
 finish() {  # the pid of a scenario that ended, and its exit status
   local pid=$1 rc=$2 scenario=${names[$1]} status=passed
-  [ "$rc" -eq 0 ] || { status=FAILED; failed=1; }
+  [ "$rc" -eq 0 ] || { status=FAILED; failed=1; failures+=("$scenario"); }
   echo "=== molecule test -s $scenario: $status ($logs/$scenario.log)"
   cat "$logs/$scenario.log"
   echo "=== end of molecule test -s $scenario: $status"
@@ -49,4 +50,14 @@ printf '%-14s %-7s %6s\n' scenario result time
 printf '%s\n' "${results[@]}"
 printf '%-14s %-7s %5ss  (%s at a time)\n' all "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" \
   "$(($(date +%s) - total_start))" "$jobs"
+# Why each failed scenario failed: Ansible's first failed tasks, pytest's summary, the log's last
+# lines. The whole log is printed above.
+for scenario in "${failures[@]}"; do
+  echo
+  echo "=== why molecule test -s $scenario failed"
+  grep -E -m 5 -A 8 '^(fatal|failed): ' "$logs/$scenario.log" | cut -c 1-400 | head -n 50
+  sed -n '/short test summary info/,/^=====/p' "$logs/$scenario.log" | cut -c 1-400 | head -n 40
+  echo "--- its last lines"
+  tail -n 15 "$logs/$scenario.log"
+done
 exit "$failed"
