@@ -55,9 +55,17 @@ printf '%-14s %-7s %5ss  (%s at a time)\n' all "$([ "$failed" -eq 0 ] && echo pa
 for scenario in "${failures[@]}"; do
   echo
   echo "=== why molecule test -s $scenario failed"
-  grep -E -m 5 -A 8 '^(fatal|failed): ' "$logs/$scenario.log" | cut -c 1-400 | head -n 50
-  sed -n '/short test summary info/,/^=====/p' "$logs/$scenario.log" | cut -c 1-400 | head -n 40
+  # Molecule frames each command's output ("  │ " before each line, in colour): read the plain lines.
+  sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^ *[│┌└]\( \|$\)//' "$logs/$scenario.log" >"$logs/$scenario.plain"
+  # Failed tasks that were not ignored (up to 5, 8 lines each), pytest's first error lines and its summary.
+  awk '/^(fatal|failed): \[/ { block = $0; n = 1; next }
+       n && /^\.\.\.ignoring/ { n = 0; next }
+       n && (n >= 8 || /^$/ || /^(TASK|PLAY|RUNNING HANDLER) /) { print block; n = 0; if (++shown == 5) exit; next }
+       n { block = block "\n" $0; n++ }
+       END { if (n) print block }' "$logs/$scenario.plain" | cut -c 1-400
+  grep -m 20 '^E  ' "$logs/$scenario.plain" | cut -c 1-400
+  sed -n '/short test summary info/,/ in [0-9.]*s/p' "$logs/$scenario.plain" | cut -c 1-400 | head -n 40
   echo "--- its last lines"
-  tail -n 15 "$logs/$scenario.log"
+  tail -n 15 "$logs/$scenario.plain"
 done
 exit "$failed"
