@@ -9,8 +9,9 @@ PYTHON ?= /usr/bin/python3
 CACHE := $(HOME)/.cache/djangoops
 IMAGES ?= debian12 debian13
 # Scenarios to run; default: every directory under molecule/ but `collection` (run by `make collection`),
-# the longest first: tools/run-scenarios.sh runs DJANGOOPS_JOBS (2) at a time, in this order.
-LONGEST_SCENARIOS := cluster failures site
+# the longest first: tools/run-scenarios.sh runs DJANGOOPS_JOBS (2) at a time, in this order, so that the
+# last ones, which may run alone, are short (the suite is CPU-bound on 2 cores).
+LONGEST_SCENARIOS := cluster failures site project_startproject project_srclayout python_venv backup app_code
 SCENARIOS ?= $(LONGEST_SCENARIOS) $(filter-out collection $(LONGEST_SCENARIOS),$(notdir $(patsubst %/,%,$(dir $(wildcard molecule/*/molecule.yml)))))
 # Scenarios with platforms of their own already run Debian 12 and 13 (project_srclayout: 13 only, beside
 # project_startproject on 12); the others run 13 in test-matrix.
