@@ -1,8 +1,8 @@
 """What `reload` needs to know about the running service, as one JSON object on stdout.
 
 Run by the host's python3: master_probe.py SERVICE WORKDIR VENV. WORKDIR is the current release's working
-directory and VENV its virtualenv (through the `current` link). Reports whether the service is active, its
-main process, and the real paths of the master's working directory, of WORKDIR, of VENV and of the
+directory and VENV its virtualenv (through the `current` link). Reports whether the service is active and
+the real paths of the master's working directory, of WORKDIR, of VENV and of the
 virtualenv the master runs from (argv[0] is <venv>/bin/python3 unless setproctitle renamed it; "" then).
 Reads only.
 """
@@ -22,7 +22,6 @@ def main(service: str, workdir: str, venv: str) -> dict:
     pid = int(properties.get("MainPID") or 0)
     found = {
         "active": properties.get("ActiveState") == "active",
-        "main_pid": pid,
         "workdir": os.path.realpath(workdir),
         "venv": os.path.realpath(venv),
         "master_workdir": "",
