@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Run `molecule test` for each scenario named, JOBS at a time (DJANGOOPS_JOBS, default 2), in the
-# order given: name the long ones first. Each scenario's output goes to a log under
-# $DJANGOOPS_LOGS (default: a temporary directory), printed whole once that scenario ends, so that
-# the output stays readable; then a table of durations and, for each scenario that failed, the lines
-# of its log that say why (CI may keep only the end of the output). Fails if any scenario failed.
+# order given: name the long ones first. A job named make:TARGET runs `make TARGET` instead (lint,
+# pytest ...), so that `make test` runs its checks beside the scenarios, not before them on one core.
+# Each job's output goes to a log under $DJANGOOPS_LOGS (default: a temporary directory), printed
+# whole once that job ends, so that the output stays readable; then a table of durations and, for
+# each job that failed, the lines of its log that say why (CI may keep only the end of the output).
+# Fails if any job failed.
 # Scenarios are independent: each has its own containers (named after it), its own network, and
 # its own ACME server inside its containers.
-# Usage: tools/run-scenarios.sh site failures postgresql ...
+# Usage: tools/run-scenarios.sh site failures postgresql make:lint ...
 set -uo pipefail
 [ $# -gt 0 ] || { echo "usage: $0 SCENARIO..." >&2; exit 2; }
 jobs=${DJANGOOPS_JOBS:-2}
@@ -14,17 +16,17 @@ jobs=${DJANGOOPS_JOBS:-2}
 logs=${DJANGOOPS_LOGS:-$(mktemp -d)}
 mkdir -p "$logs"
 
-declare -A names=() starts=()
+declare -A names=() starts=() commands=()
 results=() failures=()
 failed=0
 total_start=$(date +%s)
 
-finish() {  # the pid of a scenario that ended, and its exit status
+finish() {  # the pid of a job that ended, and its exit status
   local pid=$1 rc=$2 scenario=${names[$1]} status=passed
   [ "$rc" -eq 0 ] || { status=FAILED; failed=1; failures+=("$scenario"); }
-  echo "=== molecule test -s $scenario: $status ($logs/$scenario.log)"
+  echo "=== ${commands[$scenario]}: $status ($logs/$scenario.log)"
   cat "$logs/$scenario.log"
-  echo "=== end of molecule test -s $scenario: $status"
+  echo "=== end of ${commands[$scenario]}: $status"
   results+=("$(printf '%-14s %-7s %5ss' "$scenario" "$status" "$(($(date +%s) - ${starts[$pid]}))")")
   unset "names[$pid]"
 }
@@ -36,17 +38,25 @@ wait_one() {
   finish "$pid" "$rc"
 }
 
-for scenario in "$@"; do
+for job in "$@"; do
   while [ "${#names[@]}" -ge "$jobs" ]; do wait_one; done
-  echo "=== started molecule test -s $scenario"
-  molecule test -s "$scenario" >"$logs/$scenario.log" 2>&1 &
+  if [[ $job == make:* ]]; then
+    scenario=${job#make:}
+    command=(make --no-print-directory "$scenario")
+  else
+    scenario=$job
+    command=(molecule test -s "$scenario")
+  fi
+  commands[$scenario]=${command[*]}
+  echo "=== started ${commands[$scenario]}"
+  "${command[@]}" >"$logs/$scenario.log" 2>&1 &
   names[$!]=$scenario
   starts[$!]=$(date +%s)
 done
 while [ "${#names[@]}" -gt 0 ]; do wait_one; done
 
 echo
-printf '%-14s %-7s %6s\n' scenario result time
+printf '%-14s %-7s %6s\n' job result time
 printf '%s\n' "${results[@]}"
 printf '%-14s %-7s %5ss  (%s at a time)\n' all "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" \
   "$(($(date +%s) - total_start))" "$jobs"
@@ -54,7 +64,7 @@ printf '%-14s %-7s %5ss  (%s at a time)\n' all "$([ "$failed" -eq 0 ] && echo pa
 # lines. The whole log is printed above.
 for scenario in "${failures[@]}"; do
   echo
-  echo "=== why molecule test -s $scenario failed"
+  echo "=== why ${commands[$scenario]} failed"
   # Molecule frames each command's output ("  │ " before each line, in colour): read the plain lines.
   sed -e 's/\x1b\[[0-9;]*m//g' -e 's/^ *[│┌└]\( \|$\)//' "$logs/$scenario.log" >"$logs/$scenario.plain"
   # Failed tasks that were not ignored (up to 5, 8 lines each), pytest's first error lines and its summary.
