@@ -181,6 +181,17 @@ def test_more_connections_than_postgresql_allows_are_refused(tmp_path: Path) -> 
     assert raised.returncode == 0, raised.stdout[-3000:]
 
 
+def test_the_connection_budget_counts_gunicorns_automatic_workers_from_the_cpus(tmp_path: Path) -> None:
+    """Without gunicorn_workers, each app host runs 2 x CPUs + 1 workers (Gunicorn's own rule, the CPUs from
+    the facts the preflight gathered): the stand-ins are this machine."""
+    workers = 2 * len(os.sched_getaffinity(0)) + 1
+    done = preflight(tmp_path, SPLIT | {"postgresql_max_connections": 10})
+    assert done.returncode != 0, done.stdout[-3000:]
+    failed = " ".join(line for line in done.stdout.splitlines() if line.startswith(("fatal:", "failed:")))
+    assert f"may open {2 * (2 * workers + 2) + 3} database connections" in failed, failed[-3000:]
+    assert f"app1: {workers} workers x 1 threads; app2: {workers} workers x 1 threads" in failed, failed[-3000:]
+
+
 # The preflight play, then a play with the app tier's own `serial` and vars_files that records its batches.
 BATCHES = """
 - name: The preflight play

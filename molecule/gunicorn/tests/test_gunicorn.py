@@ -337,6 +337,8 @@ def test_release_that_imports_only_outside_the_sandbox_is_refused(host, run_play
         ({"gunicorn_worker_class": "gevent"}, "gunicorn_worker_class"),
         ({"gunicorn_bind": "0.0.0.0"}, "gunicorn_bind must be 'unix:/absolute/path' or 'host:port'"),
         ({"gunicorn_wsgi_app": "hello application"}, "gunicorn_wsgi_app must be 'module:variable'"),
+        # null passes the argument spec (an unset option); the unit names would read "None".
+        ({"gunicorn_service_name": None}, "gunicorn_service_name must be a systemd unit name"),
         ({"gunicorn_socket_group": "WWW"}, "gunicorn_socket_group must be a system name"),
         ({"gunicorn_chdir": "/srv/demo"}, "gunicorn_chdir must be a path relative to the release root"),
         (
