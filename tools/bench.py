@@ -40,6 +40,9 @@ CACHE = Path(os.environ.get("DJANGOOPS_CACHE", Path.home() / ".cache" / "djangoo
 IMAGE = "localhost/djangoops-debian12:latest"
 SITE = "bench-site"
 SCRIPT = "bench-script"
+# The split of the cluster scenario (db / app x 2 / web), the same settings as bench-site, on a network of its own.
+CLUSTER = {"bench-db1": "dbservers", "bench-app1": "appservers", "bench-app2": "appservers", "bench-web1": "webservers"}
+NETWORK = "djangoops-bench"
 APP = "notes"
 DOMAIN = "localhost"
 # The bare repository of this project's committed main, as both containers see it.
@@ -237,6 +240,7 @@ class Bench:
         self.work = work
         self.logs = CACHE / "bench"
         self.inventory = work / "inventory"
+        self.cluster_inventory = work / "cluster-inventory"
         self.bare = work / "repo.git"
         self.facts_play = work / "facts.yml"
         self.db_password = secrets.token_hex(12)
@@ -276,14 +280,14 @@ class Bench:
         source = Path(__file__).read_text()
         return json.loads(self.sh("podman", "exec", "-i", container, "python3", "-", *args, stdin=source))
 
-    def playbook(self, label: str, playbook: Path, *args: str) -> Run:
-        """ansible-playbook, timed; its whole output in <logs>/<label>.log."""
+    def playbook(self, label: str, playbook: Path, *args: str, inventory: Path | None = None) -> Run:
+        """ansible-playbook against bench-site (or `inventory`), timed; its whole output in <logs>/<label>.log."""
         self.control_dirs += 1
         # Each run opens its own SSH master (ControlPersist), as a run after a pause does.
         control = self.work / f"cp{self.control_dirs}"
         control.mkdir()
         log = self.logs / f"{label}.log"
-        argv = ["ansible-playbook", "-i", str(self.inventory), str(playbook), *args]
+        argv = ["ansible-playbook", "-i", str(inventory or self.inventory), str(playbook), *args]
         with log.open("w") as out:
             start = time.monotonic()
             code = subprocess.run(
@@ -300,8 +304,13 @@ class Bench:
         if code != 0:
             tail = "\n".join(text.splitlines()[-40:])
             raise BenchError(f"{label}: ansible-playbook exited {code} (log: {log})\n{tail}")
-        recap = next((m.groupdict() for m in RECAP.finditer(text) if m["host"] == SITE), {})
-        recap = {key: int(value) for key, value in recap.items() if key != "host"}
+        # Summed over the hosts of the run (one, or the cluster's four).
+        recap: dict[str, int] = {"hosts": 0}
+        for match in RECAP.finditer(text):
+            recap["hosts"] += 1
+            for key, value in match.groupdict().items():
+                if key != "host":
+                    recap[key] = recap.get(key, 0) + int(value)
         tail = text[text.rfind("PLAY RECAP") :]
         tasks = [(m["task"].strip(), float(m["seconds"])) for m in PROFILE_LINE.finditer(tail)]
         print(f"  {label}: {seconds:.1f} s, changed={recap.get('changed', '?')}", file=sys.stderr)
@@ -357,11 +366,6 @@ class Bench:
         # The app's repository as tools/demo.sh makes it: a bare clone of this project's committed main.
         self.sh("git", "clone", "-q", "--bare", str(REPO), str(self.bare))
         self.facts_play.write_text(FACTS_PLAY)
-        (self.inventory / "group_vars").mkdir(parents=True)
-        (self.inventory / "host_vars").mkdir()
-        hosts = {
-            "all": {"children": {group: {"hosts": {SITE: None}} for group in ("dbservers", "appservers", "webservers")}}
-        }
         site_vars = {
             "app_name": APP,
             "app_domains": [DOMAIN],
@@ -383,10 +387,14 @@ class Bench:
                 " -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
             ),
         }
-        # JSON is YAML: the inventory is written with the standard library.
-        (self.inventory / "hosts.yml").write_text(json.dumps(hosts, indent=2) + "\n")
-        (self.inventory / "group_vars" / "all.yml").write_text(json.dumps(site_vars, indent=2) + "\n")
-        (self.inventory / "host_vars" / f"{SITE}.yml").write_text(json.dumps(connection, indent=2) + "\n")
+        one_host = {group: [SITE] for group in ("dbservers", "appservers", "webservers")}
+        self.write_inventory(self.inventory, one_host, site_vars, connection)
+        # Several app hosts share one SECRET_KEY; nginx reaches Gunicorn over TCP from another host.
+        cluster_vars = {**site_vars, "app_secret_key": secrets.token_urlsafe(48), "app_tcp_port": 8000}
+        groups: dict[str, list[str]] = {}
+        for name, group in CLUSTER.items():
+            groups.setdefault(group, []).append(name)
+        self.write_inventory(self.cluster_inventory, groups, cluster_vars, connection)
 
         self.remove_containers()
         # Like tools/demo.sh: systemd as PID 1, the repository read-only, the shared apt cache through an overlay.
@@ -397,6 +405,38 @@ class Bench:
         for name in (SITE, SCRIPT):
             self.wait_for_systemd(name)
         self.sh("podman", "cp", str(REPO / "tools" / "bench.floor.sh"), f"{SCRIPT}:/usr/local/sbin/bench-floor")
+
+    @staticmethod
+    def write_inventory(path: Path, groups: dict[str, list[str]], site_vars: dict, connection: dict) -> None:
+        # JSON is YAML: the inventory is written with the standard library.
+        hosts = {"all": {"children": {group: {"hosts": dict.fromkeys(names)} for group, names in groups.items()}}}
+        (path / "group_vars").mkdir(parents=True)
+        (path / "host_vars").mkdir()
+        (path / "hosts.yml").write_text(json.dumps(hosts, indent=2) + "\n")
+        (path / "group_vars" / "all.yml").write_text(json.dumps(site_vars, indent=2) + "\n")
+        for name in {name for names in groups.values() for name in names}:
+            (path / "host_vars" / f"{name}.yml").write_text(json.dumps(connection, indent=2) + "\n")
+
+    def start_cluster(self) -> None:
+        """The four hosts of the split on a network of their own, each like bench-site."""
+        self.remove_network()
+        self.sh("podman", "network", "create", NETWORK, capture=False)
+        run = ("podman", "run", "-d", "--systemd=always", "--privileged", "--network", NETWORK)
+        apt_cache = f"{CACHE / 'apt-debian12'}:/var/cache/apt/archives:O"
+        for name in CLUSTER:
+            repo = ("-v", f"{self.bare}:{REPO_IN_CONTAINER}:ro")
+            self.sh(*run, *repo, "-v", apt_cache, "--name", name, "--hostname", name, IMAGE, "/sbin/init")
+        for name in CLUSTER:
+            self.wait_for_systemd(name)
+
+    def remove_network(self) -> None:
+        subprocess.run(
+            ["podman", "network", "rm", "-f", NETWORK],
+            env=self.env,
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def wait_for_systemd(self, name: str) -> None:
         # Right after `podman run`, systemctl cannot reach systemd yet: ask again (like tools/demo.sh).
@@ -475,9 +515,21 @@ class Bench:
         plain_nginx, plain_gunicorn = self.page_loops(SCRIPT)
         memory_loaded = self.inside(SITE, "memory")
 
+        # Last, so that the four hosts do not run beside the one-host measures above.
+        print("bench: db + 2 app + web", file=sys.stderr)
+        self.start_cluster()
+        cluster = self.cluster_inventory
+        runs["cold site.yml, 4 hosts"] = self.playbook("cluster-site-cold", site, inventory=cluster)
+        runs["no-op site.yml, 4 hosts"] = self.playbook("cluster-site-noop", site, inventory=cluster)
+        cluster_sha = self.push_commit()
+        runs["deploy.yml of a new commit, 4 hosts"] = self.playbook("cluster-deploy-new-commit", deploy,
+                                                                    inventory=cluster)  # fmt: skip
+
         def changes(run: Run) -> str:
             tasks = sum(run.recap.get(key, 0) for key in ("ok", "changed", "skipped", "failed", "rescued"))
-            return f"changed={run.recap.get('changed', '?')}, {tasks} tasks"
+            hosts = run.recap.get("hosts", 1)
+            where = f" on {hosts} hosts" if hosts > 1 else ""
+            return f"changed={run.recap.get('changed', '?')}, {tasks} tasks{where}"
 
         def loop_notes(nginx: dict, gunicorn: dict) -> str:
             rounds = f"{'/'.join(nginx['rounds'])} and {'/'.join(gunicorn['rounds'])} req/s"
@@ -513,6 +565,15 @@ class Bench:
             Row("6c. no-op `deploy.yml`: podman exec / SSH", deploy_podman.seconds, noop_deploy.seconds, "s",
                 changes(deploy_podman)),
         ]  # fmt: skip
+        new_commit = f"; commit {cluster_sha[:12]}"
+        for label, name, one_host, note in (
+            ("8a. cold `site.yml`", "cold site.yml", cold, ""),
+            ("8b. no-op `site.yml`", "no-op site.yml", noop_site, ""),
+            ("8c. `deploy.yml` of a new commit", "deploy.yml of a new commit", new_deploy, new_commit),
+        ):
+            run = runs[f"{name}, 4 hosts"]
+            rows.append(Row(f"{label}: db + 2 app + web / one host", run.seconds, one_host.seconds, "s",
+                            changes(run) + note))  # fmt: skip
         for name, label in (("gunicorn", "7a. Gunicorn"), ("nginx", "7b. nginx"), ("postgresql", "7c. PostgreSQL")):
             mine, floor, loaded = (memory[name] for memory in (memory_site, memory_script, memory_loaded))
             rows.append(Row(
@@ -568,6 +629,7 @@ def main() -> int:
             return 1
         finally:
             bench.remove_containers()
+            bench.remove_network()
     cores = len(os.sched_getaffinity(0))
     version = subprocess.run(
         ["ansible-playbook", "--version"], env=bench.env, capture_output=True, text=True, check=False
