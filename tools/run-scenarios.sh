@@ -20,6 +20,10 @@ declare -A names=() starts=() commands=()
 results=() failures=()
 failed=0
 total_start=$(date +%s)
+# The machine's idle and total CPU time so far (/proc/stat, in ticks): how busy the run kept the cores
+# says whether more jobs at a time could help (they cannot when the cores were busy all along).
+cpu_ticks() { awk '/^cpu / { total = 0; for (i = 2; i <= NF; i++) total += $i; print $5 + $6, total }' /proc/stat; }
+read -r idle_start ticks_start < <(cpu_ticks)
 
 finish() {  # the pid of a job that ended, and its exit status
   local pid=$1 rc=$2 scenario=${names[$1]} status=passed
@@ -58,8 +62,10 @@ while [ "${#names[@]}" -gt 0 ]; do wait_one; done
 echo
 printf '%-14s %-7s %6s\n' job result time
 printf '%s\n' "${results[@]}"
-printf '%-14s %-7s %5ss  (%s at a time)\n' all "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" \
-  "$(($(date +%s) - total_start))" "$jobs"
+read -r idle_end ticks_end < <(cpu_ticks)
+busy=$((100 - 100 * (idle_end - idle_start) / (ticks_end - ticks_start > 0 ? ticks_end - ticks_start : 1)))
+printf '%-14s %-7s %5ss  (%s at a time, the CPUs %s%% busy)\n' all "$([ "$failed" -eq 0 ] && echo passed || echo FAILED)" \
+  "$(($(date +%s) - total_start))" "$jobs" "$busy"
 # Why each failed scenario failed: Ansible's first failed tasks, pytest's summary, the log's last
 # lines. The whole log is printed above.
 for scenario in "${failures[@]}"; do
