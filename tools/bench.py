@@ -397,11 +397,8 @@ class Bench:
         self.write_inventory(self.cluster_inventory, groups, cluster_vars, connection)
 
         self.remove_containers()
-        # Like tools/demo.sh: systemd as PID 1, the repository read-only, the shared apt cache through an overlay.
-        run = ("podman", "run", "-d", "--systemd=always", "--privileged", "-v", f"{self.bare}:{REPO_IN_CONTAINER}:ro")
-        apt_cache = f"{CACHE / 'apt-debian12'}:/var/cache/apt/archives:O"
         for name in (SITE, SCRIPT):
-            self.sh(*run, "-v", apt_cache, "--name", name, "--hostname", name, IMAGE, "/sbin/init")
+            self.start_container(name)
         for name in (SITE, SCRIPT):
             self.wait_for_systemd(name)
         self.sh("podman", "cp", str(REPO / "tools" / "bench.floor.sh"), f"{SCRIPT}:/usr/local/sbin/bench-floor")
@@ -417,15 +414,20 @@ class Bench:
         for name in {name for names in groups.values() for name in names}:
             (path / "host_vars" / f"{name}.yml").write_text(json.dumps(connection, indent=2) + "\n")
 
+    def start_container(self, name: str, *options: str) -> None:
+        """Like tools/demo.sh: systemd as PID 1, the repository read-only, the shared apt cache through an overlay."""
+        self.sh(
+            *("podman", "run", "-d", "--systemd=always", "--privileged", *options),
+            *("-v", f"{self.bare}:{REPO_IN_CONTAINER}:ro", "-v", f"{CACHE / 'apt-debian12'}:/var/cache/apt/archives:O"),
+            *("--name", name, "--hostname", name, IMAGE, "/sbin/init"),
+        )
+
     def start_cluster(self) -> None:
         """The four hosts of the split on a network of their own, each like bench-site."""
         self.remove_network()
         self.sh("podman", "network", "create", NETWORK, capture=False)
-        run = ("podman", "run", "-d", "--systemd=always", "--privileged", "--network", NETWORK)
-        apt_cache = f"{CACHE / 'apt-debian12'}:/var/cache/apt/archives:O"
         for name in CLUSTER:
-            repo = ("-v", f"{self.bare}:{REPO_IN_CONTAINER}:ro")
-            self.sh(*run, *repo, "-v", apt_cache, "--name", name, "--hostname", name, IMAGE, "/sbin/init")
+            self.start_container(name, "--network", NETWORK)
         for name in CLUSTER:
             self.wait_for_systemd(name)
 
@@ -526,7 +528,8 @@ class Bench:
                                                                     inventory=cluster)  # fmt: skip
 
         def changes(run: Run) -> str:
-            tasks = sum(run.recap.get(key, 0) for key in ("ok", "changed", "skipped", "failed", "rescued"))
+            # ok counts the changed tasks too (ansible-playbook's recap): a task is ok, skipped, failed or unreachable.
+            tasks = sum(run.recap.get(key, 0) for key in ("ok", "skipped", "failed", "unreachable"))
             hosts = run.recap.get("hosts", 1)
             where = f" on {hosts} hosts" if hosts > 1 else ""
             return f"changed={run.recap.get('changed', '?')}, {tasks} tasks{where}"
@@ -565,6 +568,13 @@ class Bench:
             Row("6c. no-op `deploy.yml`: podman exec / SSH", deploy_podman.seconds, noop_deploy.seconds, "s",
                 changes(deploy_podman)),
         ]  # fmt: skip
+        for name, label in (("gunicorn", "7a. Gunicorn"), ("nginx", "7b. nginx"), ("postgresql", "7c. PostgreSQL")):
+            mine, floor, loaded = (memory[name] for memory in (memory_site, memory_script, memory_loaded))
+            rows.append(Row(
+                f"{label} RSS: site.yml's / the plain script's", mine["rss"] / 1024, floor["rss"] / 1024, "MiB",
+                f"{mine['processes']} / {floor['processes']} processes; PSS {mine['pss'] / 1024:.0f} / "
+                f"{floor['pss'] / 1024:.0f} MiB; {loaded['rss'] / 1024:.0f} MiB after the request loops",
+            ))  # fmt: skip
         new_commit = f"; commit {cluster_sha[:12]}"
         for label, name, one_host, note in (
             ("8a. cold `site.yml`", "cold site.yml", cold, ""),
@@ -574,13 +584,6 @@ class Bench:
             run = runs[f"{name}, 4 hosts"]
             rows.append(Row(f"{label}: db + 2 app + web / one host", run.seconds, one_host.seconds, "s",
                             changes(run) + note))  # fmt: skip
-        for name, label in (("gunicorn", "7a. Gunicorn"), ("nginx", "7b. nginx"), ("postgresql", "7c. PostgreSQL")):
-            mine, floor, loaded = (memory[name] for memory in (memory_site, memory_script, memory_loaded))
-            rows.append(Row(
-                f"{label} RSS: site.yml's / the plain script's", mine["rss"] / 1024, floor["rss"] / 1024, "MiB",
-                f"{mine['processes']} / {floor['processes']} processes; PSS {mine['pss'] / 1024:.0f} / "
-                f"{floor['pss'] / 1024:.0f} MiB; {loaded['rss'] / 1024:.0f} MiB after the request loops",
-            ))  # fmt: skip
         return rows, runs, remarks
 
 
