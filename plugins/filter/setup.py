@@ -17,6 +17,8 @@ import os
 import yaml
 
 _SKIPPED_FILES = {"README.md"}
+# libyaml's loader when PyYAML has it: about 10x faster on an argument spec, read by every role in every run.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _files_digest(role_path: str) -> str:
@@ -44,7 +46,7 @@ def setup_fingerprint(inputs: dict, role_path: str) -> str:
 
 
 def setup_inputs(argument_spec: str, left_out: list) -> list:
-    options = (yaml.safe_load(str(argument_spec)) or {})["argument_specs"]["main"].get("options") or {}
+    options = (yaml.load(str(argument_spec), Loader=_SAFE_LOADER) or {})["argument_specs"]["main"].get("options") or {}
     skipped = set(left_out or [])
     return sorted(name for name, spec in options.items() if name not in skipped and not (spec or {}).get("no_log"))
 

@@ -1,0 +1,54 @@
+# Run by `manage.py shell -c` before the migrations: Django's deployment checks, the WSGI import and
+# the migration plan, in one process (each was a process of its own, and each started Django).
+# Reads its inputs from stdin (JSON): check_deploy, fail_level, wsgi_application ("" skips the import),
+# migrate. Exits 3 when the deployment checks fail, printing Django's findings on stderr; any other
+# error (an import, the database) ends in its traceback. The last line of stdout is
+# "djangoops-release-checks: " and a JSON object: {"unapplied": ["<app>.<migration>", ...]}.
+import importlib
+import io
+import json
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+wanted = json.load(sys.stdin)
+report = {"unapplied": []}
+
+if wanted["check_deploy"]:
+    # What `manage.py check --deploy --fail-level <level>` prints and how it fails.
+    found = io.StringIO()
+    try:
+        call_command("check", deploy=True, fail_level=wanted["fail_level"], stdout=found, stderr=found)
+    except SystemCheckError as error:
+        sys.stderr.write(found.getvalue() + str(error) + "\n")
+        sys.exit(3)
+    sys.stdout.write(found.getvalue())
+
+if wanted["wsgi_application"]:
+    module, _, attribute = wanted["wsgi_application"].partition(":")
+    target = importlib.import_module(module)
+    for name in (attribute or "application").split("."):
+        target = getattr(target, name)
+
+if wanted["migrate"]:
+    # What `manage.py migrate --check` reads: conflicts and an inconsistent history are errors, then the
+    # plan to the leaf nodes is what is unapplied.
+    from django.core.management.base import CommandError
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    executor = MigrationExecutor(connection)
+    executor.loader.check_consistent_history(connection)
+    conflicts = executor.loader.detect_conflicts()
+    if conflicts:
+        names = "; ".join(f"{', '.join(leaves)} in {app}" for app, leaves in conflicts.items())
+        raise CommandError(
+            f"Conflicting migrations detected; multiple leaf nodes in the migration graph: ({names}).\n"
+            "To fix them run 'python manage.py makemigrations --merge'"
+        )
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    report["unapplied"] = [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+print("djangoops-release-checks: " + json.dumps(report))
