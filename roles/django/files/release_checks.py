@@ -10,7 +10,7 @@ import json
 import sys
 
 from django.core.management import call_command
-from django.core.management.base import SystemCheckError
+from django.core.management.base import CommandError, SystemCheckError
 
 wanted = json.load(sys.stdin)
 report = {"unapplied": []}
@@ -34,7 +34,6 @@ if wanted["wsgi_application"]:
 if wanted["migrate"]:
     # What `manage.py migrate --check` reads: conflicts and an inconsistent history are errors, then the
     # plan to the leaf nodes is what is unapplied.
-    from django.core.management.base import CommandError
     from django.db import DEFAULT_DB_ALIAS, connections
     from django.db.migrations.executor import MigrationExecutor
 
