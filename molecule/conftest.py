@@ -4,11 +4,13 @@ Molecule hands testinfra an inventory whose hosts use the podman connection, whi
 runs through a full `ansible` call per command (about a second each). The `host` fixture here
 talks to the same container with `podman exec` instead; `ansible_host` keeps the Ansible backend
 for the few tests that need `host.ansible(...)`. `run_playbook` runs a playbook of the
-scenario against its instances (for tests of bad input).
+scenario against its instances (for tests of bad input); `task_hosts` reads what a task did on
+each host from that run's output.
 """
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -76,3 +78,20 @@ def _unit_users(host: Host, unit: str) -> set[str]:
 def unit_users():
     """The `_unit_users` function, as a fixture: `unit_users(host, "notes-backup.service") == {"notes-backup"}`."""
     return _unit_users
+
+
+def _task_hosts(output: str, title: str) -> list[tuple[str, str]]:
+    """Each run of the task `title` (its TASK line ends with it) in a playbook's output:
+    [(status, host)] in the order printed, status one of ok, changed, skipping, fatal."""
+    found = []
+    for block in re.split(r"^TASK \[", output, flags=re.MULTILINE)[1:]:
+        name, _, body = block.partition("]")
+        if name.endswith(title):
+            found += re.findall(r"^(ok|changed|skipping|fatal): \[([^\]]+)\]", body, re.MULTILINE)
+    return found
+
+
+@pytest.fixture(scope="session")
+def task_hosts():
+    """The `_task_hosts` function, as a fixture: `task_hosts(result.stdout, "django : Apply the migrations")`."""
+    return _task_hosts

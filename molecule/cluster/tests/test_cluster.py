@@ -207,17 +207,7 @@ def stop_request_loop() -> list[str]:
     return out(CLIENT, "cat /tmp/loop.codes").split()
 
 
-def task_hosts(output: str, title: str) -> list[tuple[str, str]]:
-    """Each run of the task `title` (its TASK line ends with it): [(status, host)] in the order printed."""
-    found = []
-    for block in re.split(r"^TASK \[", output, flags=re.MULTILINE)[1:]:
-        name, _, body = block.partition("]")
-        if name.endswith(title):
-            found += re.findall(r"^(ok|changed|skipping|fatal): \[([^\]]+)\]", body, re.MULTILINE)
-    return found
-
-
-def test_rolling_deploy_one_app_host_at_a_time_migrates_once_and_drops_nothing(uploads, run_playbook):
+def test_rolling_deploy_one_app_host_at_a_time_migrates_once_and_drops_nothing(uploads, run_playbook, task_hosts):
     before = {name: revision(name) for name in APPS}
     assert len(set(before.values())) == 1
     migration = (

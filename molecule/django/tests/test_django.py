@@ -241,6 +241,27 @@ def test_superuser_can_log_in(host):
     assert result.stdout.strip().splitlines()[-1] == "superuser"
 
 
+def test_the_superuser_is_looked_up_with_the_checks_and_made_again_when_gone(host, run_playbook, task_hosts):
+    """The release's checks find the superuser, so no second Django process starts for it; a superuser
+    removed since is created again on the next run, and only then."""
+    superuser = "Create the superuser when missing"
+    result = run_playbook("converge.yml", limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert task_hosts(result.stdout, superuser) == [("skipping", host.backend.name)], result.stdout[-3000:]
+
+    removed = manage(
+        host,
+        "shell",
+        "-c",
+        "from django.contrib.auth.models import User; User.objects.filter(username='admin').delete()",
+    )
+    assert removed.rc == 0, removed.stderr
+    result = run_playbook("converge.yml", limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert task_hosts(result.stdout, superuser) == [("changed", host.backend.name)], result.stdout[-3000:]
+    test_superuser_can_log_in(host)
+
+
 def _checksums(host) -> str:
     return host.check_output(f"sha256sum {ENV_FILE} {ENV_FILE}.pending {SECRET_KEY_FILE}")
 

@@ -1,9 +1,11 @@
 # Run by `manage.py shell -c` before the migrations: Django's deployment checks, the WSGI import and
 # the migration plan, in one process (each was a process of its own, and each started Django).
 # Reads its inputs from stdin (JSON): check_deploy, fail_level, wsgi_application ("" skips the import),
-# migrate. Exits 3 when the deployment checks fail, printing Django's findings on stderr; any other
-# error (an import, the database) ends in its traceback. The last line of stdout is
-# "djangoops-release-checks: " and a JSON object: {"unapplied": ["<app>.<migration>", ...]}.
+# migrate, superuser (a username, "" for none). Exits 3 when the deployment checks fail, printing
+# Django's findings on stderr; any other error (an import, the database) ends in its traceback.
+# The last line of stdout is "djangoops-release-checks: " and a JSON object: {"unapplied": ["<app>.<migration>", ...],
+# "superuser_found": the superuser's username when a user has it already, else "" (also when the user
+# model's table is not migrated yet or may change: the superuser task then runs after the migrations)}.
 import importlib
 import io
 import json
@@ -11,9 +13,10 @@ import sys
 
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
+from django.db import DEFAULT_DB_ALIAS, connections
 
 wanted = json.load(sys.stdin)
-report = {"unapplied": []}
+report = {"unapplied": [], "superuser_found": ""}
 
 if wanted["check_deploy"]:
     # What `manage.py check --deploy --fail-level <level>` prints and how it fails.
@@ -34,7 +37,6 @@ if wanted["wsgi_application"]:
 if wanted["migrate"]:
     # What `manage.py migrate --check` reads: conflicts and an inconsistent history are errors, then the
     # plan to the leaf nodes is what is unapplied.
-    from django.db import DEFAULT_DB_ALIAS, connections
     from django.db.migrations.executor import MigrationExecutor
 
     connection = connections[DEFAULT_DB_ALIAS]
@@ -49,5 +51,19 @@ if wanted["migrate"]:
         )
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     report["unapplied"] = [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
+
+if wanted.get("superuser"):
+    from django.contrib.auth import get_user_model
+    from django.db import DatabaseError, router
+
+    User = get_user_model()
+    connection = connections[router.db_for_read(User)]
+    pending = {name.partition(".")[0] for name in report["unapplied"]}
+    if User._meta.app_label not in pending and User._meta.db_table in connection.introspection.table_names():
+        try:
+            if User._default_manager.filter(**{User.USERNAME_FIELD: wanted["superuser"]}).exists():
+                report["superuser_found"] = wanted["superuser"]
+        except DatabaseError:
+            pass  # the table is not what the model says yet: the superuser task decides after the migrations
 
 print("djangoops-release-checks: " + json.dumps(report))
