@@ -45,3 +45,9 @@ def changed_tasks(out: str) -> dict[str, list[str]]:
         elif match := re.match(r"^changed: \[([^\]]+)\]", line):
             changed.setdefault(match.group(1), []).append(title)
     return changed
+
+
+def warnings(out: str) -> list[str]:
+    """The warnings a run printed (ansible-core's [WARNING] and [DEPRECATION WARNING] lines): what an
+    operator would have to read and decide about on every run."""
+    return [line for line in out.splitlines() if line.startswith(("[WARNING]", "[DEPRECATION WARNING]"))]

@@ -10,7 +10,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from site_runs import changed_tasks, instances, recap, sh, sh_each
+from site_runs import changed_tasks, instances, recap, sh, sh_each, warnings
 
 SITE, DEPLOY = "../../site.yml", "../../playbooks/deploy.yml"
 APP = "notes"
@@ -88,6 +88,8 @@ def test_check_mode_on_the_provisioned_site_reports_no_change(check_runs):
     for host, count in counters.items():
         assert (count["changed"], count["failed"]) == (0, 0), f"{host}: {changed_tasks(out).get(host)}"
     assert diff_headers(out) == []
+    # Every tier's tasks, the database's queries among them: no warning, no deprecated module option.
+    assert warnings(out) == []
 
 
 def test_one_changed_input_reports_its_file_and_reload_and_writes_nothing(check_runs):

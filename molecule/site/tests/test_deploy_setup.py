@@ -7,7 +7,7 @@ work; a changed input runs that role's setup again; app_deploy_setup=always runs
 
 import re
 
-from site_runs import changed_tasks, recap
+from site_runs import changed_tasks, recap, warnings
 
 # pebble_root (autouse): the CA file health() verifies the site's certificate with.
 from test_site import health, pebble_root  # noqa: F401
@@ -56,6 +56,8 @@ def test_app_deploy_setup_always_runs_every_setup(host, run_playbook):
     result = run_playbook(DEPLOY, {"app_deploy_setup": "always"}, limit=host.backend.name)
     assert result.returncode == 0, result.stdout[-3000:]
     assert skipped(result.stdout) == set()
+    # Every role of the tier ran, some modules as the app user (whose home is root's): nothing to warn about.
+    assert warnings(result.stdout) == []
     # The fingerprint of gunicorn's setup changed back: its configuration is the site's again.
     assert gunicorn_timeout(host) == "timeout = 30"
     assert health(host)["status"] == "ok"
