@@ -203,6 +203,40 @@ def test_a_migration_that_raises(host, run_playbook):
     assert applied == "1"
 
 
+SIBLING_MIGRATION = """
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notes", "0001_initial")]
+    operations = [migrations.RunSQL("SELECT 1", migrations.RunSQL.noop)]
+"""
+
+
+def test_two_migrations_that_conflict(host, run_playbook):
+    """Two branches each added a migration after 0001 and were merged without `makemigrations --merge`:
+    the release's checks stop the deploy before anything migrates, with Django's own advice."""
+    change = "\n".join(
+        f"cat > example/notes/migrations/0002_{side}.py <<'EOF'\n{SIBLING_MIGRATION}\nEOF" for side in ("left", "right")
+    )
+    fail_then_fix(
+        host,
+        run_playbook,
+        "Two migrations that conflict",
+        change,
+        "was not activated",
+        '"django : Run Django\'s deployment checks, import the WSGI application, look for unapplied migrations" failed',
+        "Conflicting migrations detected",
+        "0002_left",
+        "0002_right",
+        "makemigrations --merge",
+    )
+    applied = host.check_output(
+        f"runuser -u postgres -- psql -tAd {APP} -c \"select count(*) from django_migrations where app = 'notes'\""
+    )
+    assert applied == "1"
+
+
 def test_an_import_error_in_the_project(host, run_playbook):
     change = "sed -i '1a import notes.no_such_module  # noqa: F401' example/mysite/urls.py"
     fail_then_fix(
