@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from project import APP, BASE, NAME, PROJECT, REPO
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -92,7 +93,13 @@ def test_chromium_logs_in_to_the_styled_admin_and_uploads_a_file(browser, host, 
     upload = tmp_path / f"chromium-{NAME}.txt"
     upload.write_text(UPLOAD_TEXT)
     browser.get(BASE + PROJECT["add_url"])
-    browser.find_element(By.ID, "id_title").send_keys(f"From Chromium ({NAME})")
+    snapshot(browser, "3-add-page")
+    # Once, under load, the add page had no form here: wait for it, and say what the page was instead.
+    try:
+        title_field = wait.until(expected_conditions.presence_of_element_located((By.ID, "id_title")))
+    except TimeoutException:
+        pytest.fail(f"no add form at {browser.current_url} ({browser.title!r}):\n{browser.page_source[-3000:]}")
+    title_field.send_keys(f"From Chromium ({NAME})")
     browser.find_element(By.ID, f"id_{PROJECT['file_field']}").send_keys(str(upload))
     snapshot(browser, "3-add-form")
     browser.find_element(By.NAME, "_save").click()
