@@ -185,6 +185,13 @@ class Migration(migrations.Migration):
 """
 
 
+def applied_migrations(host) -> str:
+    """How many migrations of the notes app django_migrations records as applied."""
+    return host.check_output(
+        f"runuser -u postgres -- psql -tAd {APP} -c \"select count(*) from django_migrations where app = 'notes'\""
+    )
+
+
 def test_a_migration_that_raises(host, run_playbook):
     change = f"cat > example/notes/migrations/0002_raise.py <<'EOF'\n{MIGRATION}\nEOF"
     fail_then_fix(
@@ -197,10 +204,7 @@ def test_a_migration_that_raises(host, run_playbook):
         "RuntimeError: the failures scenario's migration raises",
     )
     # The migration was not recorded as applied (PostgreSQL rolled it back).
-    applied = host.check_output(
-        f"runuser -u postgres -- psql -tAd {APP} -c \"select count(*) from django_migrations where app = 'notes'\""
-    )
-    assert applied == "1"
+    assert applied_migrations(host) == "1"
 
 
 SIBLING_MIGRATION = """
@@ -231,10 +235,7 @@ def test_two_migrations_that_conflict(host, run_playbook):
         "0002_right",
         "makemigrations --merge",
     )
-    applied = host.check_output(
-        f"runuser -u postgres -- psql -tAd {APP} -c \"select count(*) from django_migrations where app = 'notes'\""
-    )
-    assert applied == "1"
+    assert applied_migrations(host) == "1"
 
 
 def test_an_import_error_in_the_project(host, run_playbook):

@@ -13,7 +13,6 @@ import sys
 
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
-from django.db import DEFAULT_DB_ALIAS, connections
 
 wanted = json.load(sys.stdin)
 report = {"unapplied": [], "superuser_found": ""}
@@ -37,6 +36,7 @@ if wanted["wsgi_application"]:
 if wanted["migrate"]:
     # What `manage.py migrate --check` reads: conflicts and an inconsistent history are errors, then the
     # plan to the leaf nodes is what is unapplied.
+    from django.db import DEFAULT_DB_ALIAS, connections
     from django.db.migrations.executor import MigrationExecutor
 
     connection = connections[DEFAULT_DB_ALIAS]
@@ -54,16 +54,14 @@ if wanted["migrate"]:
 
 if wanted.get("superuser"):
     from django.contrib.auth import get_user_model
-    from django.db import DatabaseError, router
+    from django.db import DatabaseError
 
     User = get_user_model()
-    connection = connections[router.db_for_read(User)]
-    pending = {name.partition(".")[0] for name in report["unapplied"]}
-    if User._meta.app_label not in pending and User._meta.db_table in connection.introspection.table_names():
+    if User._meta.app_label not in {name.partition(".")[0] for name in report["unapplied"]}:
         try:
             if User._default_manager.filter(**{User.USERNAME_FIELD: wanted["superuser"]}).exists():
                 report["superuser_found"] = wanted["superuser"]
         except DatabaseError:
-            pass  # the table is not what the model says yet: the superuser task decides after the migrations
+            pass  # no table yet (a first run): the superuser task runs after the migrations
 
 print("djangoops-release-checks: " + json.dumps(report))
