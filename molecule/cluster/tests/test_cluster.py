@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 DB, APP1, APP2, WEB = "cluster-db1", "cluster-app1", "cluster-app2", "cluster-web1"
 APPS = (APP1, APP2)
@@ -155,14 +156,34 @@ def test_an_upload_is_served_by_web1_whichever_app_host_took_it(uploads):
         assert any(line.startswith("/srv/notes/shared/media ") for line in mounts), mounts
 
 
-def test_a_second_site_run_changes_nothing(run_playbook):
-    """Before any deploy: site.yml deploys app_version, which a rollback leaves behind."""
+def apt_task_titles() -> list[str]:
+    """"<role> : <name>" of every task of the roles that runs ansible.builtin.apt, read from their sources."""
+    roles = Path(__file__).resolve().parents[3] / "roles"
+    titles = []
+    for path in sorted(roles.glob("*/tasks/*.yml")):
+        for task in yaml.safe_load(path.read_text()) or []:
+            if "ansible.builtin.apt" in task:
+                titles.append(f"djangoops.django.{path.parts[-3]} : {task['name']}")
+    return titles
+
+
+def test_a_second_site_run_changes_nothing(run_playbook, task_hosts):
+    """Before any deploy: site.yml deploys app_version, which a rollback leaves behind. The run finds every
+    package installed from the package facts it read once (no apt run per role), and the web tier's nginx
+    served HTTPS in its first pass (no second one)."""
     result = run_playbook(SITE)
     assert result.returncode == 0, result.stdout[-3000:]
     recap = dict(
         re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", result.stdout.partition("PLAY RECAP")[2], re.MULTILINE)
     )
     assert recap == dict.fromkeys(ALL, "0"), result.stdout[-5000:]
+    assert sorted(task_hosts(result.stdout, "Read the installed packages")) == sorted(
+        [("ok", name) for name in ALL] + [("skipping", DB)]  # the preflight's, then postgresql's own
+    )
+    apt_runs = {title: task_hosts(result.stdout, title) for title in apt_task_titles()}
+    assert len(apt_runs) >= 7, apt_runs
+    assert [run for runs in apt_runs.values() for run in runs if run[0] != "skipping"] == [], apt_runs
+    assert task_hosts(result.stdout, "Render HTTPS now that the certificate exists") == [("skipping", WEB)]
 
 
 def push_commit(message: str, script: str) -> str:
