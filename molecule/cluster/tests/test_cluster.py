@@ -156,21 +156,24 @@ def test_an_upload_is_served_by_web1_whichever_app_host_took_it(uploads):
         assert any(line.startswith("/srv/notes/shared/media ") for line in mounts), mounts
 
 
-def apt_task_titles() -> list[str]:
-    """"<role> : <name>" of every task of the roles that runs ansible.builtin.apt, read from their sources."""
+def role_task_titles(files: str, module: str | None = None) -> list[str]:
+    """The titles ("<role> : <name>") of the top-level tasks in the roles' task files matching `files`
+    (a glob under roles/*/tasks/), those that run `module` when given, read from their sources. An import
+    prints no title of its own (its tasks do), so imports are left out."""
     roles = Path(__file__).resolve().parents[3] / "roles"
     titles = []
-    for path in sorted(roles.glob("*/tasks/*.yml")):
+    for path in sorted(roles.glob(f"*/tasks/{files}")):
         for task in yaml.safe_load(path.read_text()) or []:
-            if "ansible.builtin.apt" in task:
+            if "ansible.builtin.import_tasks" not in task and (module is None or module in task):
                 titles.append(f"djangoops.django.{path.parts[-3]} : {task['name']}")
     return titles
 
 
 def test_a_second_site_run_changes_nothing(run_playbook, task_hosts):
     """Before any deploy: site.yml deploys app_version, which a rollback leaves behind. The run finds every
-    package installed from the package facts it read once (no apt run per role), and the web tier's nginx
-    served HTTPS in its first pass (no second one)."""
+    package installed from the package facts it read once (no apt run per role), checks each role's inputs
+    once per host (the preflight; the roles skip their own checks), and the web tier's nginx served HTTPS
+    in its first pass (no second one)."""
     result = run_playbook(SITE)
     assert result.returncode == 0, result.stdout[-3000:]
     recap = dict(
@@ -180,9 +183,21 @@ def test_a_second_site_run_changes_nothing(run_playbook, task_hosts):
     assert sorted(task_hosts(result.stdout, "Read the installed packages")) == sorted(
         [("ok", name) for name in ALL] + [("skipping", DB)]  # the preflight's, then postgresql's own
     )
-    apt_runs = {title: task_hosts(result.stdout, title) for title in apt_task_titles()}
+    apt_runs = {title: task_hosts(result.stdout, title) for title in role_task_titles("*.yml", "ansible.builtin.apt")}
     assert len(apt_runs) >= 7, apt_runs
     assert [run for runs in apt_runs.values() for run in runs if run[0] != "skipping"] == [], apt_runs
+    # A host that ran a role's input check twice: once in the preflight, once in the role.
+    blocks = re.split(r"^TASK \[", result.stdout, flags=re.MULTILINE)[1:]
+    ran: dict[str, list[str]] = {}
+    for title in role_task_titles("validate.yml"):
+        for block in blocks:
+            name, _, body = block.partition("]")
+            if name == title:
+                ran.setdefault(title, []).extend(
+                    set(re.findall(r"^(?:ok|changed|fatal): \[([^\]]+)\]", body, re.MULTILINE))
+                )
+    assert {name for names in ran.values() for name in names} == set(ALL), ran
+    assert {title: names for title, names in ran.items() if len(names) != len(set(names))} == {}, ran
     assert task_hosts(result.stdout, "Render HTTPS now that the certificate exists") == [("skipping", WEB)]
 
 
@@ -294,6 +309,33 @@ def test_rollback_returns_every_app_host_to_the_same_previous_release(uploads, r
     assert json.loads(body)["git_sha"] == sha
     for note, text, _ in uploads:
         assert get(note["media_url"])[::2] == (200, text)
+
+
+def test_a_deploy_in_one_batch_activates_both_app_hosts_and_drops_nothing(run_playbook, task_hosts):
+    """app_deploy_serial 100 %, the default of a split: both app hosts in one batch. They share STATIC_ROOT
+    (over sshfs from web1), so their collectstatic runs one host at a time; web1 serves the new file."""
+    new_sha = push_commit(
+        "A release deployed in one batch",
+        "echo '/* deployed in one batch */' >> example/notes/static/notes/site.css && "
+        "echo 'one batch' > example/notes/static/notes/batch.txt",
+    )
+    start_request_loop()
+    result = run_playbook(DEPLOY, {"app_deploy_serial": "100%"})
+    codes = stop_request_loop()
+    assert result.returncode == 0, result.stdout[-3000:]
+
+    assert len(re.findall(r"^PLAY \[App tier", result.stdout, re.MULTILINE)) == 1, "one batch"
+    collected = task_hosts(result.stdout, "django : Collect the static files")
+    assert sorted(name for _, name in collected) == sorted(APPS), collected
+    assert {status for status, _ in collected} <= {"ok", "changed"}, collected
+    assert sorted(task_hosts(result.stdout, "app_code : Switch current to the release")) == [
+        ("changed", APP1),
+        ("changed", APP2),
+    ]
+    assert {name: revision(name) for name in APPS} == {APP1: new_sha, APP2: new_sha}
+    assert get("/static/notes/batch.txt")[::2] == (200, "one batch\n")
+    assert len(codes) > 20
+    assert set(codes) == {"200"}, f"{len(codes) - codes.count('200')} of {len(codes)} requests failed"
 
 
 # What a client sees: "open", "refused" (the port got the packet, nothing listens) or "dropped".
