@@ -1,10 +1,8 @@
-"""Reload a service, or not, then wait until its main process and every child of it run in a directory.
+"""Wait until a service's main process and every child of it run in a directory.
 
-Run by the host's python3: wait_for_release.py SERVICE DIRECTORY TIMEOUT ACTION. ACTION is `reload`
-(`systemctl reload SERVICE` first: Gunicorn's master re-executes its workers on SIGHUP), `wait` (after a
-restart) or `check` (check mode: nothing is reloaded, nothing is waited for). DIRECTORY is resolved (it is
-the `current` symlink); exits 0 once the master and all its workers have it as their working directory,
-1 with the processes still elsewhere after TIMEOUT seconds, 2 when the reload failed.
+Run by the host's python3 after a reload or restart: wait_for_release.py SERVICE DIRECTORY TIMEOUT.
+DIRECTORY is resolved (it is the `current` symlink); exits 0 once the master and all its workers
+have it as their working directory, 1 with the processes still elsewhere after TIMEOUT seconds.
 """
 
 import glob
@@ -52,14 +50,7 @@ def _elsewhere(service: str, target: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    service, directory, timeout, action = argv
-    if action == "check":
-        return 0
-    if action == "reload":
-        reloaded = subprocess.run(["systemctl", "reload", service], capture_output=True, text=True, check=False)
-        if reloaded.returncode != 0:
-            print(f"systemctl reload {service} failed: {reloaded.stderr.strip()}", file=sys.stderr)
-            return 2
+    service, directory, timeout = argv
     deadline = time.monotonic() + float(timeout)
     while True:
         target = os.path.realpath(directory, strict=True)
