@@ -89,3 +89,14 @@ def test_each_role_keeps_the_release_out_of_the_fingerprint(name):
         if key.startswith(name + "_") and isinstance(value, str) and ("release_path" in value or "release_sha" in value)
     }
     assert per_release <= set(left_out), per_release - set(left_out)
+
+
+def test_packages_missing_lists_the_names_the_package_facts_lack():
+    facts = {"packages": {"nginx": [{"version": "1.22.1-9"}], "git": [{"version": "1:2.39.5-0"}]}}
+    assert setup.packages_missing(["nginx", "git"], facts) == []
+    assert setup.packages_missing(["nginx", "certbot", "git=1:2.39.5-0"], facts) == ["certbot", "git=1:2.39.5-0"]
+
+
+def test_packages_missing_lists_every_name_without_package_facts():
+    assert setup.packages_missing(["nginx", "git"], {"distribution": "Debian"}) == ["nginx", "git"]
+    assert setup.packages_missing(["nginx"], {}) == ["nginx"]

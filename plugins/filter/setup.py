@@ -8,6 +8,10 @@
   text of meta/argument_specs.yml, entry point `main`) that the setup can depend on: every option but
   the secrets (no_log: the setup never reads them, and no hash of them is left on the host) and the
   ones in `left_out` (those that change with each deploy, such as the release's path).
+- `packages_missing(names, facts)`: the names in `names` that the host's facts (`ansible_facts`) do not
+  list as installed packages: all of them when the run read no package facts (`ansible.builtin.package_facts`;
+  site.yml's preflight reads them on a host it provisioned before). A role skips its apt task when none is
+  missing. A name with a version (`pkg=1.2`) or an architecture is never listed, so apt decides.
 """
 
 import hashlib
@@ -51,6 +55,15 @@ def setup_inputs(argument_spec: str, left_out: list) -> list:
     return sorted(name for name, spec in options.items() if name not in skipped and not (spec or {}).get("no_log"))
 
 
+def packages_missing(names: list, facts: dict) -> list:
+    installed = (facts or {}).get("packages") or {}
+    return [name for name in names if name not in installed]
+
+
 class FilterModule:
     def filters(self) -> dict:
-        return {"setup_fingerprint": setup_fingerprint, "setup_inputs": setup_inputs}
+        return {
+            "setup_fingerprint": setup_fingerprint,
+            "setup_inputs": setup_inputs,
+            "packages_missing": packages_missing,
+        }
