@@ -173,7 +173,7 @@ def test_a_second_site_run_changes_nothing(run_playbook, task_hosts):
     """Before any deploy: site.yml deploys app_version, which a rollback leaves behind. The run finds every
     package installed from the package facts it read once (no apt run per role), checks each role's inputs
     once per host (the preflight; the roles skip their own checks), and the web tier's nginx served HTTPS
-    in its first pass (no second one)."""
+    in its first pass (no second one), and the app tier's host setups were as recorded."""
     result = run_playbook(SITE)
     assert result.returncode == 0, result.stdout[-3000:]
     recap = dict(
@@ -199,6 +199,10 @@ def test_a_second_site_run_changes_nothing(run_playbook, task_hosts):
     assert {name for names in ran.values() for name in names} == set(ALL), ran
     assert {title: names for title, names in ran.items() if len(names) != len(set(names))} == {}, ran
     assert task_hosts(result.stdout, "Render HTTPS now that the certificate exists") == [("skipping", WEB)]
+    # The app tier's host setups are as recorded (app_site_setup: verified): each role read their state, skipped them.
+    for role in ("app_code", "python_venv", "django", "gunicorn"):
+        title = f"Report a setup skipped because it would be the same ({role}_setup=changed or verified)"
+        assert sorted(task_hosts(result.stdout, title)) == sorted(("ok", name) for name in APPS), title
 
 
 def push_commit(message: str, script: str) -> str:

@@ -1,4 +1,5 @@
-"""deploy.yml skips the app tier's host setup that is as recorded on the host (app_deploy_setup: changed).
+"""deploy.yml skips the app tier's host setup that is as recorded on the host (app_deploy_setup: changed); site.yml
+too when the state the setup left is as recorded (app_site_setup: verified).
 
 site.yml records, on the host, a fingerprint of each app-tier role's setup (the role's files and its
 inputs, but the secrets and the release). A deploy with the same fingerprint does only the release's
@@ -68,3 +69,32 @@ def test_app_deploy_setup_always_runs_every_setup(host, run_playbook):
     assert listed_setup_tasks(result.stdout, ROLES) == set()
     assert recap(result.stdout)[host.backend.name]["changed"] == 0
     assert health(host)["status"] == "ok"
+
+
+SITE = "../../site.yml"
+
+
+def test_site_puts_a_drifted_setup_right_and_skips_the_others(host, run_playbook):
+    """site.yml (app_site_setup: verified) reads the state each app-tier setup left and compares it with the
+    digest recorded after the setup: a configuration file edited by hand, a directory's mode and a disabled
+    unit run those roles' setups again, which put them right; the setups as they were left are skipped. The
+    records it writes then let a deploy skip every setup and change nothing."""
+    host.run_expect(
+        [0],
+        "set -e; echo '# edited by hand' >> /etc/notes/gunicorn.conf.py; chmod 0700 /srv/notes/shared; "
+        "systemctl disable -q notes.socket",
+    )
+    result = run_playbook(SITE, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert skipped(result.stdout) == {"python_venv", "django"}
+    assert "edited by hand" not in host.file("/etc/notes/gunicorn.conf.py").content_string
+    assert host.file("/srv/notes/shared").mode == 0o755
+    assert host.service("notes.socket").is_enabled
+    changed = changed_tasks(result.stdout).get(host.backend.name, [])
+    assert "djangoops.django.gunicorn : Install gunicorn.conf.py" in changed
+    assert health(host)["status"] == "ok"
+
+    result = run_playbook(DEPLOY, {"app_deploy_setup": "verified"}, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert skipped(result.stdout) == ROLES
+    assert recap(result.stdout)[host.backend.name]["changed"] == 0

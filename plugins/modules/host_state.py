@@ -1,0 +1,184 @@
+#!/usr/bin/python
+"""Read, in one call, the state a role's host setup left: packages, accounts, paths, files, systemd units."""
+
+import grp
+import hashlib
+import json
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+DOCUMENTATION = r"""
+---
+module: host_state
+short_description: A digest of the state a role's host setup manages, read in one call
+description:
+  - Reads the installed state of packages, the entries of users and groups, the type, owner, group and mode
+    of paths (and the content of files), and the state of systemd units; returns them and a sha256 digest of
+    them.
+  - A role records the digest after its setup and, on a later run whose setup fingerprint is unchanged
+    (C(<role>_setup=verified)), reads it again; a different digest means the host drifted and the setup runs.
+  - Reads only; supports check mode.
+version_added: "1.0.0"
+author: djangoops
+options:
+  packages:
+    description: Debian package names; each reads as its dpkg status (C(install ok installed)) or C(absent).
+    type: list
+    elements: str
+    default: []
+  users:
+    description: User names; each reads as its C(passwd) entry (uid, gid, home, shell) or C(absent).
+    type: list
+    elements: str
+    default: []
+  groups:
+    description: Group names; each reads as its C(group) entry (gid) or C(absent).
+    type: list
+    elements: str
+    default: []
+  paths:
+    description:
+      - Paths read without their content (directories, files that the app writes to); each reads as its
+        type, owner, group and mode (or its target for a link), or C(absent).
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Files read with their content; as I(paths), plus the sha256 of the content.
+    type: list
+    elements: str
+    default: []
+  units:
+    description:
+      - systemd units whose unit file state (enabled, disabled, ...) and load state are read.
+    type: list
+    elements: str
+    default: []
+  active_units:
+    description:
+      - systemd units read as I(units) and, in addition, whether they are active (for units the setup starts
+        and that stay up, such as a socket; not for a service that a socket starts on demand).
+    type: list
+    elements: str
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Read the state of gunicorn's setup
+  djangoops.django.host_state:
+    files: [/etc/notes/gunicorn.conf.py, /etc/systemd/system/notes.socket]
+    paths: [/etc/notes]
+    active_units: [notes.socket]
+  register: state
+"""
+
+RETURN = r"""
+digest:
+  description: sha256 of I(state) as canonical JSON.
+  type: str
+  returned: always
+state:
+  description: What was read, by kind and name.
+  type: dict
+  returned: always
+"""
+
+
+def _path_state(path, with_content):
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return "absent"
+    try:
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:
+        owner = str(info.st_uid)
+    try:
+        group = grp.getgrgid(info.st_gid).gr_name
+    except KeyError:
+        group = str(info.st_gid)
+    if stat.S_ISLNK(info.st_mode):
+        return {"type": "link", "target": os.readlink(path), "owner": owner, "group": group}
+    kind = "directory" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "other"
+    state = {"type": kind, "owner": owner, "group": group, "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
+    if with_content and kind == "file":
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(65536), b""):
+                digest.update(chunk)
+        state["sha256"] = digest.hexdigest()
+    return state
+
+
+def _user_state(name):
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return "absent"
+    return {"uid": entry.pw_uid, "gid": entry.pw_gid, "home": entry.pw_dir, "shell": entry.pw_shell}
+
+
+def _group_state(name):
+    try:
+        return {"gid": grp.getgrnam(name).gr_gid}
+    except KeyError:
+        return "absent"
+
+
+def host_state(module, params):
+    state = {}
+    packages = sorted(set(params.get("packages") or []))
+    if packages:
+        # One dpkg-query for every package; a package dpkg never knew is left out of its output.
+        rc, out, err = module.run_command(["dpkg-query", "-W", "-f=${Package}\t${Status}\n", "--", *packages])
+        found = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
+        state["packages"] = {name: found.get(name, "absent") for name in packages}
+    if params.get("users"):
+        state["users"] = {name: _user_state(name) for name in sorted(set(params["users"]))}
+    if params.get("groups"):
+        state["groups"] = {name: _group_state(name) for name in sorted(set(params["groups"]))}
+    if params.get("paths"):
+        state["paths"] = {path: _path_state(path, False) for path in sorted(set(params["paths"]))}
+    if params.get("files"):
+        state["files"] = {path: _path_state(path, True) for path in sorted(set(params["files"]))}
+    active = set(params.get("active_units") or [])
+    units = sorted(set(params.get("units") or []) | active)
+    if units:
+        systemctl = module.get_bin_path("systemctl", required=True)
+        rc, out, err = module.run_command(
+            [systemctl, "show", "--property=Id,LoadState,UnitFileState,ActiveState", "--", *units]
+        )
+        if rc != 0:
+            module.fail_json(msg=f"systemctl show failed: {err.strip() or out.strip()}", rc=rc)
+        # One block of properties per unit, in the order asked, separated by an empty line.
+        blocks = [
+            dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+            for block in out.strip().split("\n\n")
+        ]
+        if len(blocks) != len(units):
+            module.fail_json(msg=f"systemctl show answered {len(blocks)} units for {len(units)}: {out}")
+        state["units"] = {}
+        for name, props in zip(units, blocks, strict=True):
+            unit = {"load": props.get("LoadState", ""), "file": props.get("UnitFileState", "")}
+            if name in active:
+                unit["active"] = props.get("ActiveState", "")
+            state["units"][name] = unit
+    return state
+
+
+def main():
+    kinds = ("packages", "users", "groups", "paths", "files", "units", "active_units")
+    module = AnsibleModule(
+        argument_spec={kind: {"type": "list", "elements": "str", "default": []} for kind in kinds},
+        supports_check_mode=True,
+    )
+    state = host_state(module, module.params)
+    text = json.dumps(state, sort_keys=True, separators=(",", ":"))
+    module.exit_json(changed=False, digest=hashlib.sha256(text.encode()).hexdigest(), state=state)
+
+
+if __name__ == "__main__":
+    main()

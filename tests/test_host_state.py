@@ -1,0 +1,122 @@
+"""The state a role's host setup left (plugins/modules/host_state.py), whose digest `<role>_setup: verified`
+compares with the one recorded after the setup; and the roles that read it."""
+
+import importlib.util
+import os
+import pwd
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("host_state", ROOT / "plugins" / "modules" / "host_state.py")
+host_state = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(host_state)
+
+ROLES = ["app_code", "python_venv", "django", "gunicorn"]
+KINDS = {"packages", "users", "groups", "paths", "files", "units", "active_units"}
+
+
+class FakeModule:
+    """What host_state() asks of AnsibleModule: commands (answered from `outputs`) and binaries."""
+
+    def __init__(self, outputs: dict):
+        self.outputs = outputs
+        self.commands = []
+
+    def run_command(self, argv):
+        self.commands.append(argv)
+        return 0, self.outputs[argv[0].rsplit("/", 1)[-1]], ""
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name
+
+    def fail_json(self, **kwargs):
+        raise AssertionError(kwargs)
+
+
+def read(params: dict, outputs: dict | None = None) -> dict:
+    return host_state.host_state(FakeModule(outputs or {}), {kind: params.get(kind, []) for kind in KINDS})
+
+
+def test_paths_read_their_type_owner_and_mode_and_files_their_content(tmp_path):
+    directory, file, link = tmp_path / "d", tmp_path / "f", tmp_path / "l"
+    directory.mkdir(mode=0o750)
+    os.chmod(directory, 0o750)
+    file.write_text("a\n")
+    os.chmod(file, 0o640)
+    link.symlink_to(file)
+    owner = pwd.getpwuid(os.getuid()).pw_name
+    state = read({"paths": [str(directory), str(link), str(tmp_path / "none")], "files": [str(file)]})
+    assert state["paths"][str(directory)]["type"] == "directory"
+    assert state["paths"][str(directory)]["owner"] == owner
+    assert state["paths"][str(directory)]["mode"] == "0750"
+    assert state["paths"][str(link)]["type"] == "link"
+    assert state["paths"][str(link)]["target"] == str(file)
+    assert state["paths"][str(tmp_path / "none")] == "absent"
+    assert state["files"][str(file)]["mode"] == "0640"
+    assert len(state["files"][str(file)]["sha256"]) == 64
+
+
+def test_an_edit_a_mode_or_a_removal_changes_the_state(tmp_path):
+    directory = tmp_path / "d"
+    directory.mkdir()
+    os.chmod(directory, 0o755)
+    file = directory / "f"
+    file.write_text("a\n")
+    params = {"paths": [str(directory)], "files": [str(file)]}
+    first = read(params)
+    assert read(params) == first
+    file.write_text("a\n# edited\n")
+    edited = read(params)
+    assert edited != first
+    os.chmod(directory, 0o700)
+    assert read(params) != edited
+    file.unlink()
+    assert read(params)["files"][str(file)] == "absent"
+
+
+def test_accounts_read_their_entries():
+    root = read({"users": ["root", "no-such-user-here"], "groups": ["root"]})
+    assert root["users"]["root"]["uid"] == 0
+    assert root["users"]["no-such-user-here"] == "absent"
+    assert root["groups"]["root"] == {"gid": 0}
+
+
+def test_packages_and_units_read_in_one_command_each():
+    module = FakeModule(
+        {
+            "dpkg-query": "git\tinstall ok installed\n",
+            "systemctl": "Id=notes.service\nLoadState=loaded\nActiveState=active\nUnitFileState=static\n\n"
+            "Id=notes.socket\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\n",
+        }
+    )
+    params = {kind: [] for kind in KINDS}
+    params.update(packages=["git", "rsync"], units=["notes.service"], active_units=["notes.socket"])
+    state = host_state.host_state(module, params)
+    assert len(module.commands) == 2
+    assert state["packages"] == {"git": "install ok installed", "rsync": "absent"}
+    # The service's active state (a socket starts it on demand) is left out; the socket's is read.
+    assert state["units"] == {
+        "notes.service": {"load": "loaded", "file": "static"},
+        "notes.socket": {"load": "loaded", "file": "enabled", "active": "active"},
+    }
+
+
+def test_nothing_asked_reads_nothing():
+    module = FakeModule({})
+    assert host_state.host_state(module, {kind: [] for kind in KINDS}) == {}
+    assert module.commands == []
+
+
+@pytest.mark.parametrize("name", ROLES)
+def test_each_role_names_every_kind_of_state_its_setup_reads(name):
+    """The record and the check of `<role>_setup: verified` pass the same manifest, every kind of it."""
+    variables = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())
+    assert set(variables[f"__{name}_setup_state"]) == KINDS
+    for task_file in ("setup_state.yml", "setup_record.yml"):
+        tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / task_file).read_text())
+        reads = [task["djangoops.django.host_state"] for task in tasks if "djangoops.django.host_state" in task]
+        assert len(reads) == 1, task_file
+        assert reads[0] == {kind: f"{{{{ __{name}_setup_state.{kind} }}}}" for kind in KINDS}, task_file
