@@ -4,6 +4,7 @@ compares with the one recorded after the setup; and the roles that read it."""
 import importlib.util
 import os
 import pwd
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ _spec = importlib.util.spec_from_file_location("host_state", ROOT / "plugins" / 
 host_state = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(host_state)
 
-ROLES = ["app_code", "python_venv", "django", "gunicorn"]
-KINDS = {"packages", "users", "groups", "paths", "files", "units", "active_units"}
+ROLES = ["app_code", "python_venv", "django", "gunicorn", "firewall", "nginx", "letsencrypt"]
+KINDS = {"packages", "users", "groups", "paths", "files", "certificates", "units", "active_units"}
+# What a role passes: the kinds, and how long its certificates must stay valid.
+MANIFEST = KINDS | {"certificates_valid_for"}
 
 
 class FakeModule:
@@ -87,7 +90,7 @@ def test_accounts_read_their_entries():
 def test_packages_and_units_read_in_one_command_each():
     module = FakeModule(
         {
-            "dpkg-query": "git\tinstall ok installed\n",
+            "dpkg-query": "git\tinstall ok installed 1:2.39.5-0\n",
             "systemctl": "Id=notes.service\nLoadState=loaded\nActiveState=active\nUnitFileState=static\n\n"
             "Id=notes.socket\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\n",
         }
@@ -96,7 +99,7 @@ def test_packages_and_units_read_in_one_command_each():
     params.update(packages=["git", "rsync"], units=["notes.service"], active_units=["notes.socket"])
     state = host_state.host_state(module, params)
     assert len(module.commands) == 2
-    assert state["packages"] == {"git": "install ok installed", "rsync": "absent"}
+    assert state["packages"] == {"git": "install ok installed 1:2.39.5-0", "rsync": "absent"}
     # The service's active state (a socket starts it on demand) is left out; the socket's is read.
     assert state["units"] == {
         "notes.service": {"load": "loaded", "file": "static"},
@@ -114,9 +117,58 @@ def test_nothing_asked_reads_nothing():
 def test_each_role_names_every_kind_of_state_its_setup_reads(name):
     """The record and the check of `<role>_setup: verified` pass the same manifest, every kind of it."""
     variables = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())
-    assert set(variables[f"__{name}_setup_state"]) == KINDS
+    assert set(variables[f"__{name}_setup_state"]) == MANIFEST
     for task_file in ("setup_state.yml", "setup_record.yml"):
         tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / task_file).read_text())
         reads = [task["djangoops.django.host_state"] for task in tasks if "djangoops.django.host_state" in task]
         assert len(reads) == 1, task_file
-        assert reads[0] == {kind: f"{{{{ __{name}_setup_state.{kind} }}}}" for kind in KINDS}, task_file
+        assert reads[0] == {kind: f"{{{{ __{name}_setup_state.{kind} }}}}" for kind in MANIFEST}, task_file
+
+
+def test_certificates_read_whether_they_stay_valid_long_enough(tmp_path):
+    """openssl answers; a certificate closer to its expiry than asked reads differently, once."""
+    cert = tmp_path / "fullchain.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(cert),
+            "-days",
+            "10",
+            "-subj",
+            "/CN=site.test",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (tmp_path / "broken.pem").write_text("not a certificate\n")
+
+    class Module(FakeModule):
+        def run_command(self, argv):
+            done = subprocess.run(argv, capture_output=True, text=True)
+            return done.returncode, done.stdout, done.stderr
+
+    paths = [str(cert), str(tmp_path / "none.pem"), str(tmp_path / "broken.pem")]
+
+    def read_for(seconds):
+        params = {kind: [] for kind in KINDS}
+        params.update(certificates=paths, certificates_valid_for=seconds)
+        return host_state.host_state(Module({}), params)["certificates"]
+
+    assert read_for(5 * 86400) == {paths[0]: "valid", paths[1]: "absent", paths[2]: "unreadable"}
+    assert read_for(30 * 86400)[paths[0]] == "expiring"
+
+
+def test_the_documentation_parses_and_names_every_option():
+    """ansible-doc and ansible-lint read DOCUMENTATION as YAML; its options are the module's."""
+    documentation = yaml.safe_load(host_state.DOCUMENTATION)
+    yaml.safe_load(host_state.EXAMPLES)
+    yaml.safe_load(host_state.RETURN)
+    assert set(documentation["options"]) == MANIFEST

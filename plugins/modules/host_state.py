@@ -25,7 +25,9 @@ version_added: "1.0.0"
 author: djangoops
 options:
   packages:
-    description: Debian package names; each reads as its dpkg status (C(install ok installed)) or C(absent).
+    description:
+      - Debian package names; each reads as its dpkg status and version (C(install ok installed 1.22.1-9)) or
+        C(absent); an upgrade changes the state too (a role's templates may depend on the version).
     type: list
     elements: str
     default: []
@@ -42,7 +44,8 @@ options:
   paths:
     description:
       - Paths read without their content (directories, files that the app writes to); each reads as its
-        type, owner, group and mode (or its target for a link), or C(absent).
+        type, owner, group and mode (or, for a link, its target), whether it exists (a dangling link does not), or
+        C(absent).
     type: list
     elements: str
     default: []
@@ -51,6 +54,18 @@ options:
     type: list
     elements: str
     default: []
+  certificates:
+    description:
+      - PEM certificates; each reads as whether it is still valid I(certificates_valid_for) seconds from now
+        (C(openssl x509 -checkend)), or C(absent). The state changes once a certificate comes that close to its
+        expiry, so a setup that renews certificates runs again then.
+    type: list
+    elements: str
+    default: []
+  certificates_valid_for:
+    description: Seconds from now at which I(certificates) must still be valid.
+    type: int
+    default: 0
   units:
     description:
       - systemd units whose unit file state (enabled, disabled, ...) and load state are read.
@@ -101,9 +116,11 @@ def _path_state(path, with_content):
     except KeyError:
         group = str(info.st_gid)
     if stat.S_ISLNK(info.st_mode):
-        return {"type": "link", "target": os.readlink(path), "owner": owner, "group": group}
+        # exists: whether the link leads somewhere (a dangling link reads differently).
+        target = os.readlink(path)
+        return {"type": "link", "target": target, "exists": os.path.exists(path), "owner": owner, "group": group}
     kind = "directory" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "other"
-    state = {"type": kind, "owner": owner, "group": group, "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
+    state = {"type": kind, "exists": True, "owner": owner, "group": group, "mode": f"{stat.S_IMODE(info.st_mode):04o}"}
     if with_content and kind == "file":
         digest = hashlib.sha256()
         with open(path, "rb") as handle:
@@ -133,7 +150,8 @@ def host_state(module, params):
     packages = sorted(set(params.get("packages") or []))
     if packages:
         # One dpkg-query for every package; a package dpkg never knew is left out of its output.
-        rc, out, err = module.run_command(["dpkg-query", "-W", "-f=${Package}\t${Status}\n", "--", *packages])
+        query = ["dpkg-query", "-W", "-f=${Package}\t${Status} ${Version}\n", "--", *packages]
+        rc, out, err = module.run_command(query)
         found = dict(line.split("\t", 1) for line in out.splitlines() if "\t" in line)
         state["packages"] = {name: found.get(name, "absent") for name in packages}
     if params.get("users"):
@@ -144,6 +162,16 @@ def host_state(module, params):
         state["paths"] = {path: _path_state(path, False) for path in sorted(set(params["paths"]))}
     if params.get("files"):
         state["files"] = {path: _path_state(path, True) for path in sorted(set(params["files"]))}
+    if params.get("certificates"):
+        state["certificates"] = {}
+        for path in sorted(set(params["certificates"])):
+            if not os.path.exists(path):
+                state["certificates"][path] = "absent"
+                continue
+            seconds = str(int(params.get("certificates_valid_for") or 0))
+            rc, out, err = module.run_command(["openssl", "x509", "-noout", "-checkend", seconds, "-in", path])
+            # 0: still valid then; 1: expired by then (or not a certificate: openssl says so on stderr).
+            state["certificates"][path] = "valid" if rc == 0 else "expiring" if not err.strip() else "unreadable"
     active = set(params.get("active_units") or [])
     units = sorted(set(params.get("units") or []) | active)
     if units:
@@ -170,9 +198,11 @@ def host_state(module, params):
 
 
 def main():
-    kinds = ("packages", "users", "groups", "paths", "files", "units", "active_units")
+    kinds = ("packages", "users", "groups", "paths", "files", "certificates", "units", "active_units")
+    spec = {kind: {"type": "list", "elements": "str", "default": []} for kind in kinds}
+    spec["certificates_valid_for"] = {"type": "int", "default": 0}
     module = AnsibleModule(
-        argument_spec={kind: {"type": "list", "elements": "str", "default": []} for kind in kinds},
+        argument_spec=spec,
         supports_check_mode=True,
     )
     state = host_state(module, module.params)

@@ -25,7 +25,7 @@ SETUP_TASKS = {
 
 def skipped(stdout: str) -> set[str]:
     """The roles whose setup the run skipped, from their report."""
-    return set(re.findall(r"djangoops_setup_([a-z_]+)_notes\.fact\): skipped", stdout))
+    return set(re.findall(r"djangoops_setup_([a-z_]+?)(?:_notes)?\.fact\): skipped", stdout))
 
 
 def gunicorn_timeout(host) -> str:
@@ -75,23 +75,27 @@ SITE = "../../site.yml"
 
 
 def test_site_puts_a_drifted_setup_right_and_skips_the_others(host, run_playbook):
-    """site.yml (app_site_setup: verified) reads the state each app-tier setup left and compares it with the
-    digest recorded after the setup: a configuration file edited by hand, a directory's mode and a disabled
-    unit run those roles' setups again, which put them right; the setups as they were left are skipped. The
-    records it writes then let a deploy skip every setup and change nothing."""
+    """site.yml (app_site_setup: verified) reads the state each role's setup left and compares it with the
+    digest recorded after the setup: configuration files edited by hand, a directory's and a file's mode and a
+    disabled unit run those roles' setups again, which put them right; the setups as they were left are
+    skipped. The records it writes then let a deploy skip every setup and change nothing."""
     host.run_expect(
         [0],
         "set -e; echo '# edited by hand' >> /etc/notes/gunicorn.conf.py; chmod 0700 /srv/notes/shared; "
-        "systemctl disable -q notes.socket",
+        "systemctl disable -q notes.socket; echo '# edited by hand' >> /etc/nginx/sites-available/notes.conf; "
+        "chmod 0700 /etc/nftables.conf",
     )
     result = run_playbook(SITE, limit=host.backend.name)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert skipped(result.stdout) == {"python_venv", "django"}
+    assert skipped(result.stdout) == {"python_venv", "django", "letsencrypt"}
     assert "edited by hand" not in host.file("/etc/notes/gunicorn.conf.py").content_string
+    assert "edited by hand" not in host.file("/etc/nginx/sites-available/notes.conf").content_string
     assert host.file("/srv/notes/shared").mode == 0o755
+    assert host.file("/etc/nftables.conf").mode == 0o755
     assert host.service("notes.socket").is_enabled
     changed = changed_tasks(result.stdout).get(host.backend.name, [])
     assert "djangoops.django.gunicorn : Install gunicorn.conf.py" in changed
+    assert "djangoops.django.nginx : Install the site" in changed
     assert health(host)["status"] == "ok"
 
     result = run_playbook(DEPLOY, {"app_deploy_setup": "verified"}, limit=host.backend.name)
