@@ -492,6 +492,8 @@ class Bench:
         print("bench: no-op runs over SSH", file=sys.stderr)
         facts_ssh = self.median_run("facts-ssh", self.facts_play)
         runs["no-op site.yml"] = self.playbook("site-noop", site)
+        # The same, with every role's host setup run (none skipped as recorded and verified): what verifying saves.
+        runs["no-op site.yml, every setup"] = self.playbook("site-noop-setup", site, "-e", "app_site_setup=always")
         runs["no-op deploy.yml"] = self.playbook("deploy-noop", deploy)
 
         print("bench: no-op runs over podman exec", file=sys.stderr)
@@ -546,6 +548,9 @@ class Bench:
             Row("1. cold `site.yml` (SSH) / plain script", cold.seconds, cold_floor, "s", changes(cold)),
             Row("2. no-op `site.yml` (SSH) / facts-only play", noop_site.seconds, facts_ssh.seconds, "s",
                 changes(noop_site)),
+            Row("2b. no-op `site.yml`: every setup run (`app_site_setup=always`) / 2.",
+                runs["no-op site.yml, every setup"].seconds, noop_site.seconds, "s",
+                changes(runs["no-op site.yml, every setup"])),
             Row("3. no-op `deploy.yml` (SSH) / facts-only play", noop_deploy.seconds, facts_ssh.seconds, "s",
                 changes(noop_deploy)),
             Row("4. `deploy.yml` of a new commit (SSH) / plain script", new_deploy.seconds, deploy_floor, "s",
