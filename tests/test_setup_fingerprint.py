@@ -2,6 +2,7 @@
 with the one recorded on the host, and the roles that use it."""
 
 import importlib.util
+import re
 import shutil
 from pathlib import Path
 
@@ -100,3 +101,35 @@ def test_packages_missing_lists_the_names_the_package_facts_lack():
 def test_packages_missing_lists_every_name_without_package_facts():
     assert setup.packages_missing(["nginx", "git"], {"distribution": "Debian"}) == ["nginx", "git"]
     assert setup.packages_missing(["nginx"], {}) == ["nginx"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "record", "probe", "runs"),
+    [
+        ("always", {"fingerprint": "f", "state": "s"}, {"digest": "s"}, True),
+        ("changed", {"fingerprint": "f", "state": "s"}, {}, False),
+        ("changed", {"fingerprint": "old", "state": "s"}, {}, True),
+        ("changed", {}, {}, True),  # never recorded
+        ("changed", {"fingerprint": "f", "state": "s"}, {"digest": "drifted"}, False),  # changed reads no state
+        ("verified", {"fingerprint": "f", "state": "s"}, {"digest": "s"}, False),
+        ("verified", {"fingerprint": "f", "state": "s"}, {"digest": "drifted"}, True),
+        ("verified", {"fingerprint": "f"}, {"digest": "s"}, True),  # recorded before records held a state
+        ("verified", {"fingerprint": "f", "state": "s"}, {"skipped": True}, True),  # no state read
+        ("verified", {"fingerprint": "old", "state": "s"}, {"skipped": True}, True),
+    ],
+)
+def test_setup_runs_by_mode_record_and_state(mode, record, probe, runs):
+    assert setup.setup_runs(mode, record, "f", probe) is runs
+
+
+def test_setup_runs_refuses_an_unknown_mode():
+    with pytest.raises(ValueError, match="always, changed or verified"):
+        setup.setup_runs("sometimes", {}, "f", {})
+
+
+@pytest.mark.parametrize("name", [*ROLES, "firewall", "nginx", "letsencrypt"])
+def test_each_role_decides_with_setup_runs(name):
+    """One decision for every role, not a copy of the expression per role."""
+    runs = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())[f"__{name}_setup_runs"]
+    call = rf"\b{name}_setup\s*\|\s*djangoops\.django\.setup_runs\(__{name}_setup_record, __{name}_setup_fingerprint,"
+    assert re.search(call, runs), runs

@@ -8,6 +8,10 @@
   text of meta/argument_specs.yml, entry point `main`) that the setup can depend on: every option but
   the secrets (no_log: the setup never reads them, and no hash of them is left on the host) and the
   ones in `left_out` (those that change with each deploy, such as the release's path).
+- `setup_runs(mode, record, fingerprint, probe)`: whether a role's host setup runs in this run, for
+  `<role>_setup` `mode`: `always`; `changed` when the recorded fingerprint (`record`, the role's local fact)
+  differs from this run's; `verified` also when the digest of the state read now (`probe`, the registered
+  result of `djangoops.django.host_state`, skipped or absent: {}) differs from the one recorded.
 - `packages_missing(names, facts)`: the names in `names` that the host's facts (`ansible_facts`) do not
   list as installed packages: all of them when the run read no package facts (`ansible.builtin.package_facts`;
   site.yml's preflight reads them on a host it provisioned before). A role skips its apt task when none is
@@ -55,6 +59,15 @@ def setup_inputs(argument_spec: str, left_out: list) -> list:
     return sorted(name for name, spec in options.items() if name not in skipped and not (spec or {}).get("no_log"))
 
 
+def setup_runs(mode: str, record: dict, fingerprint: str, probe: dict | None = None) -> bool:
+    if mode not in ("always", "changed", "verified"):
+        raise ValueError(f"setup_runs: the mode must be always, changed or verified, got {mode!r}")
+    record = record or {}
+    if mode == "always" or record.get("fingerprint", "") != fingerprint:
+        return True
+    return mode == "verified" and (probe or {}).get("digest", "") != record.get("state", "")
+
+
 def packages_missing(names: list, facts: dict) -> list:
     installed = (facts or {}).get("packages") or {}
     return [name for name in names if name not in installed]
@@ -65,5 +78,6 @@ class FilterModule:
         return {
             "setup_fingerprint": setup_fingerprint,
             "setup_inputs": setup_inputs,
+            "setup_runs": setup_runs,
             "packages_missing": packages_missing,
         }

@@ -13,7 +13,7 @@ from site_runs import changed_tasks, recap, warnings
 # pebble_root (autouse): the CA file health() verifies the site's certificate with.
 from test_site import health, pebble_root  # noqa: F401
 
-DEPLOY = "../../playbooks/deploy.yml"
+SITE, DEPLOY = "../../site.yml", "../../playbooks/deploy.yml"
 ROLES = {"app_code", "python_venv", "django", "gunicorn"}
 # Some tasks of each role's setup.
 SETUP_TASKS = {
@@ -69,9 +69,6 @@ def test_app_deploy_setup_always_runs_every_setup(host, run_playbook):
     assert listed_setup_tasks(result.stdout, ROLES) == set()
     assert recap(result.stdout)[host.backend.name]["changed"] == 0
     assert health(host)["status"] == "ok"
-
-
-SITE = "../../site.yml"
 
 
 def test_site_puts_a_drifted_setup_right_and_skips_the_others(host, run_playbook):
