@@ -50,8 +50,15 @@ def test_no_role_or_playbook_reads_an_injected_fact():
 def test_the_pattern_finds_injected_facts_and_leaves_other_variables():
     assert INJECTED.search("{{ ansible_local.djangoops_x }}")
     assert INJECTED.search("when: ansible_distribution_release == 'bookworm'")
-    for name in ["ansible_host", "ansible_python_interpreter", "ansible_check_mode", "ansible_facts.distribution",
-                 "ansible_ssh_common_args", "ansible_failed_result", "ansible_managed"]:
+    for name in [
+        "ansible_host",
+        "ansible_python_interpreter",
+        "ansible_check_mode",
+        "ansible_facts.distribution",
+        "ansible_ssh_common_args",
+        "ansible_failed_result",
+        "ansible_managed",
+    ]:
         assert not INJECTED.search(name), name
     assert not INJECTED.search("{{ (ansible_facts.ansible_local | default({}))['x'] }}")
 

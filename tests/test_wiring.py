@@ -61,7 +61,7 @@ PLAY = """
   gather_facts: false
   vars_files:
     - {wiring}
-  tasks:
+  tasks:{noted}
     - name: Write them to a file per host
       ansible.builtin.copy:
         content: "{{{{ dict(shown | zip(shown | map('extract', vars))) | to_json }}}}"
@@ -79,6 +79,7 @@ def render(
     host_vars: dict | None = None,
     extra: dict | None = None,
     hosts: dict | None = None,
+    noted: bool = True,
 ) -> dict:
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "all").mkdir(parents=True)
@@ -88,7 +89,10 @@ def render(
         (inventory / "host_vars").mkdir(exist_ok=True)
         (inventory / "host_vars" / f"{host}.yml").write_text(yaml.safe_dump(values))
     playbook = tmp_path / "render.yml"
-    playbook.write_text(PLAY.format(wiring=WIRING, shown=json.dumps(SHOWN)))
+    # As preflight.yml does (noted): the names hostvars holds, noted once; else read from hostvars each time.
+    names_file = ROOT / "playbooks" / "tasks" / "inventory-names.yml"
+    names = f"\n    - ansible.builtin.import_tasks: {names_file}" if noted else ""
+    playbook.write_text(PLAY.format(wiring=WIRING, shown=json.dumps(SHOWN), noted=names))
     out = tmp_path / "out"
     out.mkdir()
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
@@ -118,7 +122,8 @@ def test_wiring_derives_the_split_from_app_settings(tmp_path: Path) -> None:
     assert wired["app1"]["django_wsgi_application"] == "shop.wsgi:application"
 
 
-def test_inventory_group_vars_all_wins_over_the_wiring(tmp_path: Path) -> None:
+@pytest.mark.parametrize("noted", [True, False], ids=["names noted", "names not noted"])
+def test_inventory_group_vars_all_wins_over_the_wiring(tmp_path: Path, noted: bool) -> None:
     wired = render(
         tmp_path,
         {
@@ -127,6 +132,7 @@ def test_inventory_group_vars_all_wins_over_the_wiring(tmp_path: Path) -> None:
             "nginx_upstream_servers": ["192.0.2.50:9000"],
             "django_allowed_hosts": ["only.example.org"],
         },
+        noted=noted,
     )
     assert wired["app2"]["gunicorn_bind"] == "10.9.9.9:9000"
     assert wired["db1"]["postgresql_listen_addresses"] == ["localhost", "192.0.2.1"]
@@ -172,12 +178,14 @@ def test_a_single_host_opens_http_and_https_only_and_shares_nothing(tmp_path: Pa
     assert wired["one"]["shared_files_clients"] == []
 
 
-def test_host_vars_and_extra_vars_win_over_the_wiring(tmp_path: Path) -> None:
+@pytest.mark.parametrize("noted", [True, False], ids=["names noted", "names not noted"])
+def test_host_vars_and_extra_vars_win_over_the_wiring(tmp_path: Path, noted: bool) -> None:
     wired = render(
         tmp_path,
         {"app_wsgi_application": "shop.asgi_wsgi:app"},
         host_vars={"app2": {"gunicorn_bind": "127.0.0.1:8001"}},
         extra={"nginx_server_names": ["extra.example.org"]},
+        noted=noted,
     )
     assert wired["app1"]["gunicorn_bind"] == "0.0.0.0:8000"
     assert wired["app2"]["gunicorn_bind"] == "127.0.0.1:8001"
@@ -190,8 +198,15 @@ def test_every_wired_input_reads_the_inventory_first() -> None:
     wiring = yaml.safe_load(WIRING.read_text())
     inputs = [key for key in wiring if not key.startswith("__")]
     assert inputs, "the wiring hands no input to any role"
-    ignored = [key for key in inputs if not re.search(rf"__site_inventory\.{key}\b", str(wiring[key]))]
+    ignored = [
+        key
+        for key in inputs
+        if not re.search(rf"__site_inventory\.{key}\b", str(wiring[key]))
+        or f"'{key}' in __site_inventory_set" not in str(wiring[key])
+    ]
     assert ignored == [], f"these wired inputs would override the inventory's value: {ignored}"
+    # Each reads hostvars only when the inventory sets it: no bare lookups left.
+    assert re.findall(r"__site_inventory\.(\w+) \| default", WIRING.read_text()) == []
 
 
 @pytest.mark.parametrize("place", [ROOT, ROOT / "playbooks"])
