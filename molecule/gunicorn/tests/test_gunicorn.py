@@ -253,7 +253,7 @@ def test_check_mode_runs_the_checks_and_changes_nothing(host, run_playbook):
     )
     assert statuses["Inspect the accounts, the release and the writable paths"] == "ok"
     assert statuses["Import in the service's sandbox the WSGI app of /srv/demo/current"] == "ok"
-    assert statuses["Restart gunicorn for the new virtualenv"] == "changed"
+    assert statuses["Reload (HUP) or restart gunicorn for the current release and wait for its workers"] == "changed"
     assert recap(result.stdout)["changed"] == 1
     assert [host.file(path).sha256sum for path in files] == before
     assert main_pid(host) == master
