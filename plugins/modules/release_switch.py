@@ -4,6 +4,7 @@
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.djangoops.django.plugins.module_utils.releases import read
 
 DOCUMENTATION = r"""
 ---
@@ -78,34 +79,6 @@ leftovers:
   returned: always
   type: list
 """
-
-
-def link_name(path: str) -> str:
-    """The last component of a symlink's target (a release name); "" when path is no symlink."""
-    return os.path.basename(os.readlink(path)) if os.path.islink(path) else ""
-
-
-def revision(release: str) -> str:
-    try:
-        with open(os.path.join(release, "REVISION"), encoding="utf-8") as stream:
-            return stream.read().strip()
-    except OSError:
-        return ""
-
-
-def read(root: str) -> dict:
-    releases_dir = os.path.join(root, "releases")
-    entries = []
-    if os.path.isdir(releases_dir):
-        entries = [e for e in os.scandir(releases_dir) if e.is_dir(follow_symlinks=False)]
-    current = os.path.join(root, "current")
-    return {
-        "current_type": "link" if os.path.islink(current) else "other" if os.path.lexists(current) else "none",
-        "current": link_name(current),
-        "previous": link_name(os.path.join(root, "previous")),
-        "releases": {e.name: revision(e.path) for e in entries if not e.name.startswith(".")},
-        "leftovers": sorted(e.name for e in entries if e.name.startswith(".tmp-")),
-    }
 
 
 def replace_link(root: str, name: str, target: str) -> None:

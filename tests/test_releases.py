@@ -1,16 +1,26 @@
-"""current and previous switched in one call (plugins/modules/release_switch.py), as app_code's activation and
-rollback use it: the links, what blocks a switch, check mode."""
+"""An app's releases read (plugins/modules/release_info.py) and current and previous switched
+(plugins/modules/release_switch.py), each in one call, as app_code's main entry point, activation, rollback and
+discard use them: the links, the commit a version names, what blocks a switch, check mode."""
 
 import importlib.util
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("release_switch", ROOT / "plugins" / "modules" / "release_switch.py")
-release_switch = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(release_switch)
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "plugins" / "modules" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+release_info = load("release_info")
+release_switch = load("release_switch")
 
 
 @pytest.fixture
@@ -100,3 +110,65 @@ def test_check_mode_reports_the_switch_to_a_release_not_made_yet_and_changes_not
 def test_a_base_directory_that_does_not_exist_reads_as_empty(tmp_path):
     result = release_switch.switch(str(tmp_path / "new"), "r1", check_mode=True)
     assert (result["changed"], result["releases"], result["before"]) == (True, {}, {"current": "", "previous": ""})
+
+
+def git(*args: str, cwd: Path) -> str:
+    env = dict(
+        os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t"
+    )
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> tuple[Path, str, str]:
+    """A bare repository with two commits on main, the first tagged v1 (annotated): (cache, first, second)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    git("init", "-q", "-b", "main", cwd=work)
+    shas = []
+    for n in (1, 2):
+        (work / "f").write_text(str(n))
+        git("add", "f", cwd=work)
+        git("commit", "-qm", f"commit {n}", cwd=work)
+        shas.append(git("rev-parse", "HEAD", cwd=work))
+        if n == 1:
+            git("tag", "-a", "v1", "-m", "one", cwd=work)
+    git("clone", "-q", "--bare", str(work), str(tmp_path / "repo.git"), cwd=tmp_path)
+    return tmp_path / "repo.git", shas[0], shas[1]
+
+
+def test_info_reads_the_links_the_releases_and_the_leftovers(app):
+    state = release_info.info(str(app), "", "")
+    assert {k: state[k] for k in ["current_type", "current", "previous", "releases", "leftovers"]} == {
+        "current_type": "link",
+        "current": "r1",
+        "previous": "",
+        "releases": {"r1": "aaa", "r2": "bbb", "r3": ""},
+        "leftovers": [".tmp-r4"],
+    }
+    assert len(state["stamp"]) == 14
+    assert state["stamp"].isdigit()
+    assert "sha" not in state
+
+
+def test_info_resolves_a_version_and_names_the_release_holding_it_current_first(app, cache):
+    repo, first, second = cache
+    for name in ["r1", "r2"]:
+        (app / "releases" / name / "REVISION").write_text(first + "\n")
+    # Both hold the annotated tag's commit: current's is named.
+    tagged = release_info.info(str(app), str(repo), "v1")
+    assert (tagged["sha"], tagged["release"]) == (first, "r1")
+    # current holds another commit: the newest release holding it.
+    (app / "current").unlink()
+    (app / "current").symlink_to("releases/r3")
+    assert release_info.info(str(app), str(repo), first[:10])["release"] == "r2"
+    # A commit no release holds; a name the cache does not know; no cache.
+    branch = release_info.info(str(app), str(repo), "main")
+    assert (branch["sha"], branch["release"]) == (second, "")
+    assert release_info.info(str(app), str(repo), "nope")["sha"] == ""
+    assert release_info.info(str(app), "", "main")["sha"] == ""
+
+
+def test_info_of_a_base_directory_that_does_not_exist_reads_as_empty(tmp_path):
+    state = release_info.info(str(tmp_path / "new"), "", "")
+    assert (state["current_type"], state["releases"], state["leftovers"]) == ("none", {}, [])
