@@ -84,7 +84,10 @@ def test_every_app_setting_the_playbooks_read_is_in_the_contract() -> None:
         read |= set(re.findall(r"\bapp_(?!code\b)[a-z_]*[a-z]\b", path.read_text()))
     assert len(APP_CODE_FACTS) >= 5, APP_CODE_FACTS
     read -= APP_CODE_FACTS
-    assert sorted(set(CONTRACT) - read) == [], "settings the contract documents but no playbook reads"
+    # The preflight's own settings (app_check_inputs) are read by the contract's role, which the playbooks run.
+    app_role = "".join(path.read_text() for path in (ROOT / "roles" / "app").glob("[tv]a*/*.yml"))
+    unread = set(CONTRACT) - read - set(re.findall(r"\bapp_(?!code\b)[a-z_]*[a-z]\b", app_role))
+    assert sorted(unread) == [], "settings the contract documents but no playbook reads"
     # app_code's own inputs (app_code_*) are documented by that role's spec.
     app_code = yaml.safe_load((ROOT / "roles" / "app_code" / "meta" / "argument_specs.yml").read_text())
     read -= {name for entry in app_code["argument_specs"].values() for name in entry.get("options") or {}}

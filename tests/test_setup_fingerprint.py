@@ -66,6 +66,22 @@ def test_setup_inputs_leave_out_the_secrets_and_the_named_inputs():
         }
     )
     assert setup.setup_inputs(spec, ["x_release_path"]) == ["x_workers"]
+    # The app role's input checks read the secrets: their fingerprint keeps them (recorded readable by root only).
+    assert setup.setup_inputs(spec, ["x_release_path"], secrets=True) == ["x_password", "x_workers"]
+
+
+def test_a_fingerprint_over_several_directories_changes_with_a_file_of_any(role, tmp_path):
+    """The app role's input checks: the fingerprint covers the files of every role checked and of the plugins."""
+    plugins = tmp_path / "plugins"
+    (plugins / "test").mkdir(parents=True)
+    (plugins / "test" / "names.py").write_text("RULE = 1\n")
+    before = setup.setup_fingerprint({"a": 1}, [str(role), str(plugins)])
+    assert before != setup.setup_fingerprint({"a": 1}, str(role))
+    assert before == setup.setup_fingerprint({"a": 1}, (str(role), str(plugins)))
+    (plugins / "test" / "names.py").write_text("RULE = 2\n")
+    assert setup.setup_fingerprint({"a": 1}, [str(role), str(plugins)]) != before
+    with pytest.raises(ValueError, match="not a role directory"):
+        setup.setup_fingerprint({}, [str(role), str(tmp_path / "nowhere")])
 
 
 @pytest.mark.parametrize("name", [*ROLES, "firewall", "nginx", "letsencrypt"])

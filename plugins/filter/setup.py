@@ -3,11 +3,13 @@
 - `setup_fingerprint(inputs, role_path)`: a sha256 of the role's inputs as this run resolved them (a
   dict: name -> value) and of the role's own files (tasks, templates, files, defaults, vars, handlers,
   meta; not README.md). Recorded on the host after a setup; a later run with the same fingerprint
-  knows that the same role code already set the host up with the same inputs.
-- `setup_inputs(argument_spec, left_out)`: the names of the options in the role's argument spec (the
-  text of meta/argument_specs.yml, entry point `main`) that the setup can depend on: every option but
-  the secrets (no_log: the setup never reads them, and no hash of them is left on the host) and the
-  ones in `left_out` (those that change with each deploy, such as the release's path).
+  knows that the same role code already set the host up with the same inputs. `role_path` may be a
+  list of directories (the app role's input checks: the roles whose checks it runs, and the plugins).
+- `setup_inputs(argument_spec, left_out, secrets=False)`: the names of the options in the role's argument
+  spec (the text of meta/argument_specs.yml, entry point `main`) that the setup can depend on: every option
+  but the secrets (no_log: the setup never reads them, and no hash of them is left on the host) and the
+  ones in `left_out` (those that change with each deploy, such as the release's path). `secrets=True`
+  keeps the secrets (input checks read them; their fingerprint is kept where only root reads it).
 - `setup_runs(mode, record, fingerprint, probe)`: whether a role's host setup runs in this run, for
   `<role>_setup` `mode`: `always`; `changed` when the recorded fingerprint (`record`, the role's local fact)
   differs from this run's; `verified` also when the digest of the state read now (`probe`, the registered
@@ -44,19 +46,24 @@ def _files_digest(role_path: str) -> str:
     return digest.hexdigest()
 
 
-def setup_fingerprint(inputs: dict, role_path: str) -> str:
+def setup_fingerprint(inputs: dict, role_path: str | list) -> str:
     if not isinstance(inputs, dict):
         raise TypeError(f"setup_fingerprint expects a dict of inputs, got {type(inputs).__name__}")
-    if not os.path.isdir(str(role_path)):
-        raise ValueError(f"setup_fingerprint: {role_path} is not a role directory")
+    paths = [str(path) for path in role_path] if isinstance(role_path, (list, tuple)) else [str(role_path)]
+    for path in paths:
+        if not os.path.isdir(path):
+            raise ValueError(f"setup_fingerprint: {path} is not a role directory")
+    files = "\n".join(_files_digest(path) for path in paths)
     text = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256((_files_digest(str(role_path)) + "\n" + text).encode()).hexdigest()
+    return hashlib.sha256((files + "\n" + text).encode()).hexdigest()
 
 
-def setup_inputs(argument_spec: str, left_out: list) -> list:
+def setup_inputs(argument_spec: str, left_out: list, secrets: bool = False) -> list:
     options = (yaml.load(str(argument_spec), Loader=_SAFE_LOADER) or {})["argument_specs"]["main"].get("options") or {}
     skipped = set(left_out or [])
-    return sorted(name for name, spec in options.items() if name not in skipped and not (spec or {}).get("no_log"))
+    return sorted(
+        name for name, spec in options.items() if name not in skipped and (secrets or not (spec or {}).get("no_log"))
+    )
 
 
 def setup_runs(mode: str, record: dict, fingerprint: str, probe: dict | None = None) -> bool:
