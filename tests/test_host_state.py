@@ -5,6 +5,7 @@ import importlib.util
 import os
 import pwd
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -157,13 +158,29 @@ def test_certificates_read_whether_they_stay_valid_long_enough(tmp_path):
 
     paths = [str(cert), str(tmp_path / "none.pem"), str(tmp_path / "broken.pem")]
 
-    def read_for(seconds):
+    def read_for(seconds, not_after=None):
         params = {kind: [] for kind in KINDS}
         params.update(certificates=paths, certificates_valid_for=seconds)
-        return host_state.host_state(Module({}), params)["certificates"]
+        return host_state.host_state(Module({}), params, not_after)["certificates"]
 
     assert read_for(5 * 86400) == {paths[0]: "valid", paths[1]: "absent", paths[2]: "unreadable"}
     assert read_for(30 * 86400)[paths[0]] == "expiring"
+    # The expiry, read by the same call, outside the state: the readable certificate's only.
+    not_after = {}
+    read_for(5 * 86400, not_after)
+    enddate = subprocess.run(
+        ["openssl", "x509", "-noout", "-enddate", "-in", str(cert)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    expected = datetime.strptime(enddate, "notAfter=%b %d %H:%M:%S %Y GMT").strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert not_after == {paths[0]: expected}
+
+
+def test_not_after_reads_openssls_enddate_line():
+    assert host_state._not_after("notAfter=Dec  5 09:03:07 2026 GMT\nCertificate will not expire\n") == (
+        "2026-12-05T09:03:07Z"
+    )
+    assert host_state._not_after("notAfter=Mar 10 23:59:59 2029 GMT\n") == "2029-03-10T23:59:59Z"
+    assert host_state._not_after("Could not read certificate\n") == ""
 
 
 def test_the_documentation_parses_and_names_every_option():

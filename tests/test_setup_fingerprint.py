@@ -4,6 +4,7 @@ with the one recorded on the host, and the roles that use it."""
 import importlib.util
 import re
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,39 @@ def test_packages_missing_lists_every_name_without_package_facts():
 )
 def test_setup_runs_by_mode_record_and_state(mode, record, probe, runs):
     assert setup.setup_runs(mode, record, "f", probe) is runs
+
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+DAYS_30 = 30 * 86400
+
+
+@pytest.mark.parametrize(
+    ("mode", "not_after", "runs"),
+    [
+        ("changed", {"ca.crt": "2036-12-01T10:00:00Z", "server.crt": "2029-03-10T10:00:00Z"}, False),
+        ("changed", {"ca.crt": "2036-12-01T10:00:00Z", "server.crt": "2027-01-04T11:59:59Z"}, True),  # in 30 days
+        ("changed", {"server.crt": "2027-01-04T12:00:01Z"}, False),  # just outside
+        ("changed", {"server.crt": "2026-11-30T00:00:00Z"}, True),  # expired
+        ("changed", {"server.crt": "not a date"}, True),  # unreadable: renew rather than trust it
+        ("changed", {}, False),  # no certificates recorded (postgresql_ssl false)
+        ("verified", {"server.crt": "2026-12-20T00:00:00Z"}, True),
+    ],
+)
+def test_setup_runs_when_a_recorded_certificate_comes_within_the_renewal_window(mode, not_after, runs):
+    record = {"fingerprint": "f", "state": "s", "not_after": not_after}
+    assert setup.setup_runs(mode, record, "f", {"digest": "s"}, DAYS_30, NOW) is runs
+
+
+def test_setup_runs_reads_no_expiry_without_a_renewal_window():
+    record = {"fingerprint": "f", "state": "s", "not_after": {"server.crt": "2026-11-30T00:00:00Z"}}
+    assert setup.setup_runs("changed", record, "f", {}) is False
+
+
+def test_setup_runs_uses_the_controllers_clock_by_default():
+    record = {"fingerprint": "f", "not_after": {"server.crt": "2000-01-01T00:00:00Z"}}
+    assert setup.setup_runs("changed", record, "f", {}, DAYS_30) is True
+    record["not_after"] = {"server.crt": "2999-01-01T00:00:00Z"}
+    assert setup.setup_runs("changed", record, "f", {}, DAYS_30) is False
 
 
 def test_setup_runs_refuses_an_unknown_mode():

@@ -13,7 +13,10 @@
 - `setup_runs(mode, record, fingerprint, probe)`: whether a role's host setup runs in this run, for
   `<role>_setup` `mode`: `always`; `changed` when the recorded fingerprint (`record`, the role's local fact)
   differs from this run's; `verified` also when the digest of the state read now (`probe`, the registered
-  result of `djangoops.django.host_state`, skipped or absent: {}) differs from the one recorded.
+  result of `djangoops.django.host_state`, skipped or absent: {}) differs from the one recorded. With
+  `renew_before` (seconds), `changed` and `verified` also run it when a certificate expiry recorded in the record's
+  `not_after` (path -> ISO 8601, host_state's `not_after` after the setup) falls within that many seconds from
+  now: decided on the controller, so a setup that renews certificates runs again in time without reading the host.
 - `packages_missing(names, facts)`: the names in `names` that the host's facts (`ansible_facts`) do not
   list as installed packages: all of them when the run read no package facts (`ansible.builtin.package_facts`;
   site.yml's preflight reads them on a host it provisioned before). A role skips its apt task when none is
@@ -23,6 +26,7 @@
 import hashlib
 import json
 import os
+from datetime import UTC, datetime, timedelta
 
 import yaml
 
@@ -66,11 +70,34 @@ def setup_inputs(argument_spec: str, left_out: list, secrets: bool = False) -> l
     )
 
 
-def setup_runs(mode: str, record: dict, fingerprint: str, probe: dict | None = None) -> bool:
+def _expires_within(not_after: dict, seconds: int, now: datetime | None) -> bool:
+    """Whether any of the recorded expiries (path -> ISO 8601) falls within `seconds` from `now`; one that
+    does not parse counts as expiring."""
+    limit = (now or datetime.now(UTC)) + timedelta(seconds=int(seconds))
+    for value in (not_after or {}).values():
+        try:
+            ends = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return True
+        if ends.tzinfo is None or ends <= limit:
+            return True
+    return False
+
+
+def setup_runs(
+    mode: str,
+    record: dict,
+    fingerprint: str,
+    probe: dict | None = None,
+    renew_before: int = 0,
+    now: datetime | None = None,
+) -> bool:
     if mode not in ("always", "changed", "verified"):
         raise ValueError(f"setup_runs: the mode must be always, changed or verified, got {mode!r}")
     record = record or {}
     if mode == "always" or record.get("fingerprint", "") != fingerprint:
+        return True
+    if renew_before and _expires_within(record.get("not_after"), renew_before, now):
         return True
     return mode == "verified" and (probe or {}).get("digest", "") != record.get("state", "")
 

@@ -10,6 +10,9 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+# openssl prints dates in the C locale whatever the host's.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
 DOCUMENTATION = r"""
 ---
 module: host_state
@@ -99,6 +102,15 @@ state:
   description: What was read, by kind and name.
   type: dict
   returned: always
+not_after:
+  description:
+    - The expiry of each readable certificate in I(certificates), ISO 8601 UTC (C(2026-12-05T12:00:00Z)), read by
+      the same C(openssl) call. Not part of I(state) nor of I(digest), which stay the same from one day to the next.
+    - A role records it with the digest, and a later run decides on the controller whether a certificate comes
+      too close to its expiry, without reading the host again.
+  type: dict
+  returned: always
+  sample: {"/etc/postgresql/djangoops-ssl/ca.crt": "2036-12-03T10:00:00Z"}
 """
 
 
@@ -145,7 +157,20 @@ def _group_state(name):
         return "absent"
 
 
-def host_state(module, params):
+def _not_after(output):
+    """The notAfter line of openssl x509 -enddate (e.g. "notAfter=Dec  5 12:00:00 2026 GMT"), as ISO 8601 UTC."""
+    for line in output.splitlines():
+        if line.startswith("notAfter="):
+            parts = line[len("notAfter=") :].split()
+            if len(parts) == 5 and parts[0] in _MONTHS and parts[4] == "GMT":
+                day, clock, year = int(parts[1]), parts[2], int(parts[3])
+                return f"{year:04d}-{_MONTHS.index(parts[0]) + 1:02d}-{day:02d}T{clock}Z"
+    return ""
+
+
+def host_state(module, params, not_after=None):
+    """The state asked for by `params`; `not_after`, a dict when given, receives each readable certificate's
+    expiry (ISO 8601 UTC), which is not part of the state: a later run compares it with its own clock."""
     state = {}
     packages = sorted(set(params.get("packages") or []))
     if packages:
@@ -169,9 +194,14 @@ def host_state(module, params):
                 state["certificates"][path] = "absent"
                 continue
             seconds = str(int(params.get("certificates_valid_for") or 0))
-            rc, out, err = module.run_command(["openssl", "x509", "-noout", "-checkend", seconds, "-in", path])
+            rc, out, err = module.run_command(
+                ["openssl", "x509", "-noout", "-enddate", "-checkend", seconds, "-in", path]
+            )
             # 0: still valid then; 1: expired by then (or not a certificate: openssl says so on stderr).
             state["certificates"][path] = "valid" if rc == 0 else "expiring" if not err.strip() else "unreadable"
+            ends = _not_after(out)
+            if not_after is not None and ends:
+                not_after[path] = ends
     active = set(params.get("active_units") or [])
     units = sorted(set(params.get("units") or []) | active)
     if units:
@@ -205,9 +235,10 @@ def main():
         argument_spec=spec,
         supports_check_mode=True,
     )
-    state = host_state(module, module.params)
+    not_after = {}
+    state = host_state(module, module.params, not_after)
     text = json.dumps(state, sort_keys=True, separators=(",", ":"))
-    module.exit_json(changed=False, digest=hashlib.sha256(text.encode()).hexdigest(), state=state)
+    module.exit_json(changed=False, digest=hashlib.sha256(text.encode()).hexdigest(), state=state, not_after=not_after)
 
 
 if __name__ == "__main__":
