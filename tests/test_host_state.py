@@ -16,7 +16,7 @@ _spec = importlib.util.spec_from_file_location("host_state", ROOT / "plugins" / 
 host_state = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(host_state)
 
-ROLES = ["app_code", "python_venv", "django", "gunicorn", "firewall", "nginx", "letsencrypt"]
+ROLES = ["app_code", "python_venv", "django", "gunicorn", "firewall", "nginx", "letsencrypt", "postgresql"]
 KINDS = {"packages", "users", "groups", "paths", "files", "certificates", "units", "active_units"}
 # What a role passes: the kinds, and how long its certificates must stay valid.
 MANIFEST = KINDS | {"certificates_valid_for"}

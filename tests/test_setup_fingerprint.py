@@ -85,7 +85,7 @@ def test_a_fingerprint_over_several_directories_changes_with_a_file_of_any(role,
         setup.setup_fingerprint({}, [str(role), str(tmp_path / "nowhere")])
 
 
-@pytest.mark.parametrize("name", [*ROLES, "firewall", "nginx", "letsencrypt"])
+@pytest.mark.parametrize("name", [*ROLES, "firewall", "nginx", "letsencrypt", "postgresql"])
 def test_each_role_leaves_out_only_inputs_it_has(name):
     """A name in __<role>_setup_left_out that the spec lacks is a typo: that input would stay in the fingerprint."""
     spec = yaml.safe_load((ROOT / "roles" / name / "meta" / "argument_specs.yml").read_text())
@@ -172,12 +172,26 @@ def test_setup_runs_uses_the_controllers_clock_by_default():
     assert setup.setup_runs("changed", record, "f", {}, DAYS_30) is False
 
 
+def test_postgresql_leaves_the_users_and_their_passwords_out_of_the_fingerprint():
+    """Users, their passwords and databases are managed on every run: nothing of them enters the record."""
+    spec = (ROOT / "roles" / "postgresql" / "meta" / "argument_specs.yml").read_text()
+    left_out = yaml.safe_load((ROOT / "roles" / "postgresql" / "vars" / "main.yml").read_text())[
+        "__postgresql_setup_left_out"
+    ]
+    names = setup.setup_inputs(spec, left_out)
+    assert "postgresql_users" not in names
+    assert "postgresql_databases" not in names
+    assert {"postgresql_port", "postgresql_shared_buffers", "postgresql_hba_entries", "postgresql_ssl_names"} <= set(
+        names
+    )
+
+
 def test_setup_runs_refuses_an_unknown_mode():
     with pytest.raises(ValueError, match="always, changed or verified"):
         setup.setup_runs("sometimes", {}, "f", {})
 
 
-@pytest.mark.parametrize("name", [*ROLES, "firewall", "nginx", "letsencrypt"])
+@pytest.mark.parametrize("name", [*ROLES, "firewall", "nginx", "letsencrypt", "postgresql"])
 def test_each_role_decides_with_setup_runs(name):
     """One decision for every role, not a copy of the expression per role."""
     runs = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())[f"__{name}_setup_runs"]
