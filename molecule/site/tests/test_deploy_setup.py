@@ -84,7 +84,7 @@ def test_site_puts_a_drifted_setup_right_and_skips_the_others(host, run_playbook
     )
     result = run_playbook(SITE, limit=host.backend.name)
     assert result.returncode == 0, result.stdout[-3000:]
-    assert skipped(result.stdout) == {"python_venv", "django", "letsencrypt"}
+    assert skipped(result.stdout) == {"python_venv", "django", "letsencrypt", "postgresql"}
     assert "edited by hand" not in host.file("/etc/notes/gunicorn.conf.py").content_string
     assert "edited by hand" not in host.file("/etc/nginx/sites-available/notes.conf").content_string
     assert host.file("/srv/notes/shared").mode == 0o755
