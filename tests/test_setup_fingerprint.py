@@ -71,6 +71,26 @@ def test_setup_inputs_leave_out_the_secrets_and_the_named_inputs():
     assert setup.setup_inputs(spec, ["x_release_path"], secrets=True) == ["x_password", "x_workers"]
 
 
+def test_setup_inputs_leave_out_an_option_that_holds_a_secret():
+    """django_superuser: {username, email, password (no_log)}: no hash of the password in a record others read."""
+    spec = yaml.safe_dump(
+        {
+            "argument_specs": {
+                "main": {
+                    "options": {
+                        "x_admin": {"type": "dict", "options": {"name": {}, "password": {"no_log": True}}},
+                        "x_port": {"type": "int"},
+                    }
+                }
+            }
+        }
+    )
+    assert setup.setup_inputs(spec, []) == ["x_port"]
+    assert setup.setup_inputs(spec, [], secrets=True) == ["x_admin", "x_port"]
+    django = (ROOT / "roles" / "django" / "meta" / "argument_specs.yml").read_text()
+    assert "django_superuser" not in setup.setup_inputs(django, [])
+
+
 def test_a_fingerprint_over_several_directories_changes_with_a_file_of_any(role, tmp_path):
     """The app role's input checks: the fingerprint covers the files of every role checked and of the plugins."""
     plugins = tmp_path / "plugins"

@@ -7,9 +7,10 @@
   list of directories (the app role's input checks: the roles whose checks it runs, and the plugins).
 - `setup_inputs(argument_spec, left_out, secrets=False)`: the names of the options in the role's argument
   spec (the text of meta/argument_specs.yml, entry point `main`) that the setup can depend on: every option
-  but the secrets (no_log: the setup never reads them, and no hash of them is left on the host) and the
-  ones in `left_out` (those that change with each deploy, such as the release's path). `secrets=True`
-  keeps the secrets (input checks read them; their fingerprint is kept where only root reads it).
+  but the secrets (no_log, or with a no_log sub-option such as a password in a dict: the setup never reads
+  them, and no hash of them is left on the host) and the ones in `left_out` (those that change with each
+  deploy, such as the release's path). `secrets=True` keeps the secrets (input checks read them; their
+  fingerprint is kept where only root reads it).
 - `setup_runs(mode, record, fingerprint, probe)`: whether a role's host setup runs in this run, for
   `<role>_setup` `mode`: `always`; `changed` when the recorded fingerprint (`record`, the role's local fact)
   differs from this run's; `verified` also when the digest of the state read now (`probe`, the registered
@@ -65,9 +66,13 @@ def setup_fingerprint(inputs: dict, role_path: str | list) -> str:
 def setup_inputs(argument_spec: str, left_out: list, secrets: bool = False) -> list:
     options = (yaml.load(str(argument_spec), Loader=_SAFE_LOADER) or {})["argument_specs"]["main"].get("options") or {}
     skipped = set(left_out or [])
-    return sorted(
-        name for name, spec in options.items() if name not in skipped and (secrets or not (spec or {}).get("no_log"))
-    )
+    return sorted(name for name, spec in options.items() if name not in skipped and (secrets or not _secret(spec)))
+
+
+def _secret(spec: dict | None) -> bool:
+    """Whether an option is a secret or holds one (a no_log sub-option, e.g. a password in a dict)."""
+    spec = spec or {}
+    return bool(spec.get("no_log")) or any(_secret(sub) for sub in (spec.get("options") or {}).values())
 
 
 def _expires_within(not_after: dict, seconds: int, now: datetime | None) -> bool:
