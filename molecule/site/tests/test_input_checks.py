@@ -26,9 +26,12 @@ def test_a_deploy_skips_the_input_checks_that_passed_before(host, run_playbook, 
     record = host.file(RECORD)
     assert (record.user, record.group, record.mode) == ("root", "root", 0o600)
     fingerprints = json.loads(record.content_string)["fingerprints"]
-    # One per set of roles checked: site.yml's (the converge) and deploy.yml's, each kept.
-    assert "app_code,python_venv,django,gunicorn" in fingerprints
-    assert any(key.startswith("firewall,postgresql,") for key in fingerprints), fingerprints
+    # One per set of roles checked: site.yml's (the converge) and deploy.yml's (the app tier's and the backup's),
+    # each kept.
+    assert set(fingerprints) == {
+        "firewall,postgresql,app_code,python_venv,django,gunicorn,nginx,letsencrypt,backup",
+        "app_code,python_venv,django,gunicorn,backup",
+    }, fingerprints
 
 
 def test_input_that_fails_a_check_is_refused_after_a_recorded_run(host, run_playbook, task_hosts):
