@@ -10,7 +10,9 @@ import json
 DEPLOY = "../../playbooks/deploy.yml"
 RECORD = "/etc/ansible/facts.d/djangoops_inputs_notes.fact"
 # A check of roles/app/tasks/inputs.yml, one of django's input checks, and the check that runs when they are skipped.
-INPUT_CHECK, ROLE_CHECK, VERSION_CHECK = "app : Check the names", "django : Check the django inputs", "Check the version to deploy"
+INPUT_CHECK = "app : Check the names"
+ROLE_CHECK = "django : Check the django inputs"
+VERSION_CHECK = "Check the version to deploy"
 
 
 def test_a_deploy_skips_the_input_checks_that_passed_before(host, run_playbook, task_hosts):
