@@ -115,6 +115,21 @@ def test_each_role_leaves_out_only_inputs_it_has(name):
     assert set(left_out) <= set(options), set(left_out) - set(options)
 
 
+def test_the_preflight_knows_which_roles_have_a_setup_mode():
+    """roles/app leaves each <role>_setup out of its input fingerprints and checks them on every run instead: the
+    list of the roles that have one must be every such role, or a bad mode of a missing one would go unchecked."""
+    app_vars = yaml.safe_load((ROOT / "roles" / "app" / "vars" / "main.yml").read_text())
+    with_mode = {
+        name
+        for name in app_vars["__app_roles"]
+        if f"{name}_setup"
+        in yaml.safe_load((ROOT / "roles" / name / "meta" / "argument_specs.yml").read_text())["argument_specs"][
+            "main"
+        ]["options"]
+    }
+    assert set(app_vars["__app_setup_roles"]) == with_mode
+
+
 @pytest.mark.parametrize("name", ROLES)
 def test_each_role_keeps_the_release_out_of_the_fingerprint(name):
     """Inputs whose default names the release (its path, its sha) change with every deploy: never in the fingerprint."""

@@ -2,23 +2,24 @@
 inputs passed them on the host before: the fingerprint of the inputs, of the inventory's groups and of the
 roles' and plugins' files is recorded on the host (root only: it covers the secrets) after the checks pass.
 Input that fails a check is never recorded, so it is refused however often it is tried (test_contract.py runs
-its whole battery against hosts that hold a record); the version to deploy, left out of the fingerprint, is
-checked on every run."""
+its whole battery against hosts that hold a record); what the fingerprints leave out (the version to deploy, each
+role's <role>_setup) is checked on every run. A site run records the fingerprint of the checks a deploy runs too."""
 
 import json
 
-DEPLOY = "../../playbooks/deploy.yml"
+SITE, DEPLOY = "../../site.yml", "../../playbooks/deploy.yml"
 RECORD = "/etc/ansible/facts.d/djangoops_inputs_notes.fact"
 # A check of roles/app/tasks/inputs.yml, one of django's input checks, and the check that runs when they are skipped.
 INPUT_CHECK = "app : Check the names"
 ROLE_CHECK = "django : Check the django inputs"
-VERSION_CHECK = "Check the version to deploy"
+VERSION_CHECK = "Check the version to deploy and the roles' setup modes"
 
 
 def test_a_deploy_skips_the_input_checks_that_passed_before(host, run_playbook, task_hosts):
     name = host.backend.name
-    # The first deploy with this scenario's inputs records them (earlier tests deployed with others).
-    first = run_playbook(DEPLOY, limit=name)
+    # A site run with this scenario's inputs records them (earlier tests deployed with others), for the deploys too:
+    # it checked a superset of their roles, and each role's setup mode (what differs) is left out.
+    first = run_playbook(SITE, limit=name)
     assert first.returncode == 0, first.stdout[-3000:]
     result = run_playbook(DEPLOY, limit=name)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -47,6 +48,15 @@ def test_input_that_fails_a_check_is_refused_after_a_recorded_run(host, run_play
     assert task_hosts(result.stdout, INPUT_CHECK) == []
     assert ("fatal", name) in task_hosts(result.stdout, VERSION_CHECK)
     assert "app_version must be a branch, tag or commit sha" in result.stdout
+    # A role's setup mode is left out of the fingerprint; a bad one is refused by the same check. (Setting it with
+    # -e adds its name to the inventory's names, which the fingerprint covers: the first run checks everything.)
+    result = run_playbook(DEPLOY, {"gunicorn_setup": "always"}, limit=name)
+    assert result.returncode == 0, result.stdout[-3000:]
+    result = run_playbook(DEPLOY, {"gunicorn_setup": "bogus"}, limit=name)
+    assert result.returncode != 0
+    assert task_hosts(result.stdout, INPUT_CHECK) == []
+    assert ("fatal", name) in task_hosts(result.stdout, VERSION_CHECK)
+    assert "value of gunicorn_setup must be one of: always, changed, verified, got: bogus" in result.stdout
 
 
 def test_app_check_inputs_always_runs_every_check(host, run_playbook, task_hosts):
