@@ -101,3 +101,13 @@ def test_no_releases_directory_and_no_root_give_empty_lists(host, tmp_path):
     assert found["venvs"] == []
     assert found["release_links"] == []
     assert probe(**{**host, "releases": str(tmp_path / "none")})["release_links"] == []
+
+
+def test_a_link_is_read_with_its_own_target_owner_and_group(host, tmp_path):
+    link = tmp_path / "releases" / "r1" / ".venv"
+    found = probe(**host, links=[str(link), str(tmp_path / "releases" / "r1" / "manage.py"), str(tmp_path / "nowhere")])
+    assert found["links"] == {
+        str(link): {"target": str(Path(host["root"]) / "aaaa"), "owner": host["owner"], "group": host["group"]},
+        str(tmp_path / "releases" / "r1" / "manage.py"): {"target": "", "owner": "", "group": ""},
+        str(tmp_path / "nowhere"): {"target": "", "owner": "", "group": ""},
+    }

@@ -10,6 +10,7 @@ Run by the host's python3 (Ansible needs it anyway) with one argument, a JSON ob
   marker, added   the file names of the marker and of that record
   releases  the directory of the app's releases ("" for none): the targets of the links at the top of
             each release, after the root's own real path
+  links     symlinks to look at (optional): each one's target ("" when it is not a link) and owner and group
 Reads only.
 """
 
@@ -85,6 +86,24 @@ def _release_links(releases: str, root: str) -> list[str]:
     return targets
 
 
+def _link(path: str) -> dict:
+    """A symlink's own target, owner and group (of the link, not of what it points at)."""
+    try:
+        st = os.lstat(path)
+        target = os.readlink(path)
+    except OSError:
+        return {"target": "", "owner": "", "group": ""}
+    try:
+        owner = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        owner = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return {"target": target, "owner": owner, "group": group}
+
+
 def main(spec: dict) -> dict:
     files = {}
     for path in spec["files"]:
@@ -98,6 +117,7 @@ def main(spec: dict) -> dict:
         "paths": {path: {"isdir": os.path.isdir(path), "isreg": os.path.isfile(path)} for path in spec["paths"]},
         "venvs": _venvs(spec["root"], spec["marker"], spec["added"]),
         "release_links": _release_links(spec["releases"], spec["root"]),
+        "links": {path: _link(path) for path in spec.get("links", [])},
     }
 
 
