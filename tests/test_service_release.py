@@ -4,6 +4,7 @@ which gunicorn's reload entry point calls once per deploy."""
 import importlib.util
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,17 +23,23 @@ class Failed(Exception):
 class FakeModule:
     """What the module asks of AnsibleModule; `systemctl show` answers with main_pid."""
 
-    def __init__(self, params: dict, main_pid: int = 0, check_mode: bool = False, action_rc: int = 0):
-        self.params = {"action": "reload", "timeout": 60, **params}
+    def __init__(
+        self, params: dict, main_pid: int = 0, check_mode: bool = False, action_rc: int = 0, active: bool = True
+    ):
+        self.params = {"action": "reload", "timeout": 60, "venv": None, "force": False, "checked": "", **params}
         self.check_mode = check_mode
         self.main_pid = main_pid
         self.action_rc = action_rc
+        self.active = active
         self.commands = []
 
     def run_command(self, argv):
         self.commands.append(argv[1:])
-        if argv[1] == "show":
+        if argv[1] == "show" and "--value" in argv:
             return 0, f"{self.main_pid}\n", ""
+        if argv[1] == "show":
+            state = "active" if self.active else "inactive"
+            return 0, f"ActiveState={state}\nMainPID={self.main_pid if self.active else 0}\n", ""
         return self.action_rc, "", "Job for x.service failed." if self.action_rc else ""
 
     def get_bin_path(self, name, required=False):
@@ -125,3 +132,87 @@ def test_the_wait_sees_the_children_of_the_main_process(tmp_path):
         subprocess.run(["pkill", "-P", str(parent.pid)], check=False)
         parent.kill()
         parent.wait()
+
+
+# --- action auto: read the running master, decide, act ------------------------------------------------------
+
+
+@pytest.fixture
+def master(tmp_path):
+    """A main process started as <venv>/bin/python (as Gunicorn's master is) in releases/r1, with current -> r1."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    for release in ("r1", "r2"):
+        (tmp_path / "releases" / release).mkdir(parents=True)
+    (tmp_path / "current").symlink_to("releases/r1")
+    proc = subprocess.Popen(
+        [str(venv / "bin" / "python"), "-c", "import time; time.sleep(60)"], cwd=tmp_path / "releases" / "r1"
+    )
+    yield proc, tmp_path
+    proc.kill()
+    proc.wait()
+
+
+def auto(root: Path, pid: int, **params) -> FakeModule:
+    return FakeModule(
+        {"name": "notes.service", "directory": str(root / "current"), "venv": str(root / "venv"), "action": "auto"}
+        | params,
+        main_pid=pid,
+    )
+
+
+def test_auto_does_nothing_when_the_master_runs_the_current_release(master):
+    proc, root = master
+    module = auto(root, proc.pid)
+    assert service_release.run(module) == {"changed": False, "action": "none", "active": True, "pending_check": False}
+    assert [command[0] for command in module.commands] == ["show"]
+
+
+def test_auto_does_nothing_when_the_service_is_not_active(master):
+    proc, root = master
+    module = auto(root, proc.pid)
+    module.active = False
+    assert service_release.run(module)["action"] == "none"
+    assert [command[0] for command in module.commands] == ["show"]
+
+
+def test_auto_reloads_for_a_checked_release_in_the_same_call(master):
+    proc, root = master
+    (root / "current").unlink()
+    (root / "current").symlink_to("releases/r2")
+    module = auto(root, proc.pid, checked=str((root / "releases" / "r2").resolve()), timeout=0)
+    # The fake reload moves nothing: the wait names the process still in r1, after the reload was asked for.
+    with pytest.raises(Failed, match=r"does not run .*r2 after 0 s"):
+        service_release.run(module)
+    assert ["reload", "notes.service"] in module.commands
+
+
+def test_auto_asks_for_a_check_of_a_release_not_checked_and_does_nothing(master):
+    proc, root = master
+    (root / "current").unlink()
+    (root / "current").symlink_to("releases/r2")
+    module = auto(root, proc.pid, checked=str(root / "current"))
+    assert service_release.run(module) == {"changed": False, "action": "reload", "active": True, "pending_check": True}
+    assert [command[0] for command in module.commands] == ["show"]
+
+
+def test_auto_restarts_a_master_of_another_virtualenv(master):
+    proc, root = master
+    (root / "venv2").mkdir()
+    module = auto(root, proc.pid, venv=str(root / "venv2"), checked=str((root / "releases" / "r1").resolve()))
+    module.check_mode = True
+    assert service_release.run(module) == {"changed": True, "action": "restart", "active": True, "pending_check": False}
+    assert [command[0] for command in module.commands] == ["show"]
+
+
+def test_auto_reloads_a_master_of_the_current_release_when_forced(master):
+    proc, root = master
+    module = auto(root, proc.pid, force=True, checked=str((root / "releases" / "r1").resolve()))
+    result = service_release.run(module)
+    assert (result["changed"], result["action"], result["directory"]) == (
+        True,
+        "reload",
+        str((root / "releases" / "r1").resolve()),
+    )
+    assert ["reload", "notes.service"] in module.commands

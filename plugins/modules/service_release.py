@@ -3,6 +3,7 @@
 
 import glob
 import os
+import re
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -17,7 +18,10 @@ description:
     pre-forking server such as Gunicorn replaces its workers after a reload, and this returns once the last
     old worker is gone.
   - One call for what C(ansible.builtin.systemd_service) and a wait would take two, over a connection each.
-  - In check mode it reports the change and does nothing.
+  - With I(action=auto) it first reads the running service and decides by itself (nothing when the service is
+    not active or already runs I(directory) from I(venv); a restart when its main process runs another
+    virtualenv; else a reload), so a deploy reads and reloads in one call.
+  - In check mode it reports the change and does nothing (I(action=auto) reads the service and decides first).
 version_added: "1.0.0"
 author: djangoops
 options:
@@ -32,10 +36,29 @@ options:
     type: path
     required: true
   action:
-    description: C(reload) keeps the main process (Gunicorn re-execs its workers), C(restart) replaces it.
+    description:
+      - C(reload) keeps the main process (Gunicorn re-execs its workers), C(restart) replaces it.
+      - C(auto) decides from the running service, see the description; the answer names the action (C(action)).
     type: str
-    choices: [reload, restart]
+    choices: [reload, restart, auto]
     default: reload
+  venv:
+    description:
+      - With I(action=auto), the virtualenv of the release (usually through the C(current) link); a main process
+        whose interpreter is not under its real path is restarted.
+    type: path
+  force:
+    description: With I(action=auto), reload a running service that already runs I(directory) (e.g. for new settings).
+    type: bool
+    default: false
+  checked:
+    description:
+      - With I(action=auto), the real path of a release directory the caller has already checked (e.g. that its
+        app imports). When the decided action would make the service run another directory, the module does
+        nothing and answers C(pending_check), so that the caller checks that release first and calls again
+        with the action. "" (the default) never matches.
+    type: str
+    default: ""
   timeout:
     description: Seconds to wait for the processes; the module fails naming those still elsewhere.
     type: int
@@ -48,16 +71,37 @@ EXAMPLES = r"""
     name: notes.service
     directory: /srv/notes/current
     timeout: 45
+
+- name: Reload or restart Gunicorn when it runs another release than current, whose import was checked
+  djangoops.django.service_release:
+    name: notes.service
+    directory: /srv/notes/current
+    venv: /srv/notes/current/.venv
+    action: auto
+    checked: /srv/notes/releases/20260101000000-0123456789ab
 """
 
 RETURN = r"""
+action:
+  description: The action taken or, in check mode, that would be taken (C(none), C(reload) or C(restart)).
+  returned: with I(action=auto)
+  type: str
+active:
+  description: Whether the service was active when the module read it.
+  returned: with I(action=auto)
+  type: bool
+pending_check:
+  description:
+    - True when I(action) was decided but not taken, the service would run another directory than I(checked).
+  returned: with I(action=auto)
+  type: bool
 directory:
   description: The real path of I(directory) that the processes run in.
-  returned: success, not in check mode
+  returned: success, when the service was reloaded or restarted (not in check mode)
   type: str
 main_pid:
   description: The service's main process once all its processes run in I(directory).
-  returned: success, not in check mode
+  returned: success, when the service was reloaded or restarted (not in check mode)
   type: int
 """
 
@@ -110,10 +154,52 @@ def wait_for(module, systemctl: str, service: str, directory: str, timeout: floa
         time.sleep(0.2)
 
 
+def running(module, systemctl: str, service: str) -> dict:
+    """Whether the service is active, and the real paths of its main process's working directory and of the
+    virtualenv it runs from (argv[0] is <venv>/bin/python3 unless setproctitle renamed it; "" then)."""
+    rc, out, _err = module.run_command([systemctl, "show", "--property=ActiveState,MainPID", service])
+    properties = dict(line.split("=", 1) for line in out.splitlines() if "=" in line) if rc == 0 else {}
+    pid = int(properties.get("MainPID") or 0)
+    found = {"active": properties.get("ActiveState") == "active", "workdir": "", "venv": ""}
+    if found["active"] and pid > 0:
+        try:
+            found["workdir"] = os.path.realpath(f"/proc/{pid}/cwd", strict=True)
+            with open(f"/proc/{pid}/cmdline", "rb") as stream:
+                argv0 = stream.read().split(b"\0")[0].decode()
+        except OSError:
+            argv0 = ""
+        if re.search(r"/bin/python[0-9.]*$", argv0):
+            found["venv"] = os.path.realpath(os.path.dirname(os.path.dirname(argv0)))
+    return found
+
+
+def decide(found: dict, workdir: str, venv: str, force: bool) -> str:
+    """none (not active), restart (another virtualenv), reload (another directory, or forced), else none."""
+    if not found["active"]:
+        return "none"
+    if found["venv"] != venv:
+        return "restart"
+    if found["workdir"] != workdir or force:
+        return "reload"
+    return "none"
+
+
 def run(module) -> dict:
     params = module.params
+    decided = {}
+    if params["action"] == "auto":
+        systemctl = module.get_bin_path("systemctl", required=True)
+        found = running(module, systemctl, params["name"])
+        workdir = os.path.realpath(params["directory"])
+        action = decide(found, workdir, os.path.realpath(params["venv"] or ""), params["force"])
+        decided = {"action": action, "active": found["active"], "pending_check": False}
+        if action == "none":
+            return {"changed": False, **decided}
+        if workdir != params["checked"]:
+            return {"changed": False, **decided, "pending_check": True}
+        params = {**params, "action": action}
     if module.check_mode:
-        return {"changed": True}
+        return {"changed": True, **decided}
     if not os.path.isdir(params["directory"]):
         module.fail_json(msg=f"directory: {params['directory']} is not a directory")
     systemctl = module.get_bin_path("systemctl", required=True)
@@ -121,7 +207,7 @@ def run(module) -> dict:
     if rc != 0:
         module.fail_json(msg=f"systemctl {params['action']} {params['name']} failed: {(err or out).strip()}", rc=rc)
     pid, target = wait_for(module, systemctl, params["name"], params["directory"], float(params["timeout"]))
-    return {"changed": True, "main_pid": pid, "directory": target}
+    return {"changed": True, **decided, "main_pid": pid, "directory": target}
 
 
 def main():
@@ -129,10 +215,14 @@ def main():
         argument_spec={
             "name": {"type": "str", "required": True},
             "directory": {"type": "path", "required": True},
-            "action": {"type": "str", "choices": ["reload", "restart"], "default": "reload"},
+            "action": {"type": "str", "choices": ["reload", "restart", "auto"], "default": "reload"},
+            "venv": {"type": "path"},
+            "force": {"type": "bool", "default": False},
+            "checked": {"type": "str", "default": ""},
             "timeout": {"type": "int", "default": 60},
         },
         supports_check_mode=True,
+        required_if=[("action", "auto", ["venv"])],
     )
     module.exit_json(**run(module))
 
