@@ -236,6 +236,26 @@ def test_reload_without_a_new_release_changes_nothing(host, run_playbook):
     assert worker_pids(host, master) == workers
 
 
+def test_the_release_the_master_serves_is_not_imported_again_when_nothing_changes(host, run_playbook):
+    """main checks a release by importing it in the service's sandbox (about a second): not the one the running
+    master already serves when the setup is skipped (gunicorn_setup=changed, nothing changed) and no reload is
+    forced. A forced reload (new settings) checks it."""
+    request(host)  # socket activation: the master runs
+    master, workers = main_pid(host), worker_pids(host, main_pid(host))
+    check = "Check that the release imports its WSGI app in the service's sandbox"
+    statuses = re.compile(r"TASK \[gunicorn : ([^\]]+)\].*\n(?:(?!TASK ).*\n)*?(ok|changed|skipping|included):")
+    result = run_playbook("converge.yml", {"gunicorn_setup": "changed"}, limit=host.backend.name)
+    assert result.returncode == 0, result.stdout
+    assert dict(statuses.findall(result.stdout))[check] == "skipping"
+    assert recap(result.stdout)["changed"] == 0
+    result = run_playbook(
+        "converge.yml", {"gunicorn_setup": "changed", "gunicorn_reload_force": True}, limit=host.backend.name
+    )
+    assert result.returncode == 0, result.stdout
+    assert dict(statuses.findall(result.stdout))[check] == "included"
+    assert (main_pid(host), worker_pids(host, master)) == (master, workers)
+
+
 def test_check_mode_runs_the_checks_and_changes_nothing(host, run_playbook):
     """main and reload under `check_mode: true` (what --check does), with a release that needs a restart."""
     master, workers = main_pid(host), worker_pids(host, main_pid(host))

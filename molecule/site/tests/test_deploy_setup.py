@@ -103,7 +103,8 @@ def test_site_puts_a_drifted_setup_right_and_skips_the_others(host, run_playbook
 
 def test_a_deploy_that_changes_no_setting_calls_nothing_for_what_is_in_place(host, run_playbook, task_hosts):
     """The live environment file, the release's link to its virtualenv and `current` are read with the rest (their
-    checksum, target, owner, mode): a deploy that changes none of them writes, installs and switches nothing."""
+    checksum, target, owner, mode): a deploy that changes none of them writes, installs and switches nothing; and
+    the release the running Gunicorn master serves is not imported again."""
     name = host.backend.name
     result = run_playbook(DEPLOY, limit=name)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -112,6 +113,7 @@ def test_a_deploy_that_changes_no_setting_calls_nothing_for_what_is_in_place(hos
         "django : Install the environment file",
         "python_venv : Point the link at the virtualenv",
         "app_code : Switch current to the release",
+        "gunicorn : Check that the release imports its WSGI app in the service's sandbox",
     ):
         assert task_hosts(result.stdout, task) == [("skipping", name)], task
     assert recap(result.stdout)[name]["changed"] == 0
@@ -119,7 +121,7 @@ def test_a_deploy_that_changes_no_setting_calls_nothing_for_what_is_in_place(hos
 
 def test_a_deploy_puts_a_hand_edited_environment_file_right(host, run_playbook, task_hosts):
     """The comparison covers the content, the owner and the mode: a file edited by hand is written again, and
-    Gunicorn reloads to read it."""
+    Gunicorn checks the release with it and reloads to read it."""
     name = host.backend.name
     host.run_expect([0], "set -e; echo '# edited by hand' >> /etc/notes/env; chmod 0644 /etc/notes/env")
     result = run_playbook(DEPLOY, limit=name)
@@ -128,4 +130,7 @@ def test_a_deploy_puts_a_hand_edited_environment_file_right(host, run_playbook, 
     assert "edited by hand" not in env.content_string
     assert (env.user, env.group, env.mode) == ("root", "notes", 0o640)
     assert task_hosts(result.stdout, "django : Install the environment file") == [("changed", name)]
+    assert re.search(
+        r"^TASK \[djangoops\.django\.gunicorn : Import in the service's sandbox", result.stdout, re.MULTILINE
+    )
     assert health(host)["status"] == "ok"
