@@ -1,7 +1,9 @@
 """The state a role's host setup left (plugins/modules/host_state.py), whose digest `<role>_setup: verified`
 compares with the one recorded after the setup; and the roles that read it."""
 
+import hashlib
 import importlib.util
+import json
 import os
 import pwd
 import subprocess
@@ -119,11 +121,45 @@ def test_each_role_names_every_kind_of_state_its_setup_reads(name):
     """The record and the check of `<role>_setup: verified` pass the same manifest, every kind of it."""
     variables = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())
     assert set(variables[f"__{name}_setup_state"]) == MANIFEST
-    for task_file in ("setup_state.yml", "setup_record.yml"):
-        tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / task_file).read_text())
-        reads = [task["djangoops.django.host_state"] for task in tasks if "djangoops.django.host_state" in task]
-        assert len(reads) == 1, task_file
-        assert reads[0] == {kind: f"{{{{ __{name}_setup_state.{kind} }}}}" for kind in MANIFEST}, task_file
+    # The record: the module, each kind of the manifest.
+    tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / "setup_record.yml").read_text())
+    reads = [task["djangoops.django.host_state"] for task in tasks if "djangoops.django.host_state" in task]
+    assert len(reads) == 1
+    assert reads[0] == {kind: f"{{{{ __{name}_setup_state.{kind} }}}}" for kind in MANIFEST}
+    # The check on every run: the module's file as a script over raw, given the whole manifest.
+    tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / "setup_state.yml").read_text())
+    reads = [task["ansible.builtin.raw"] for task in tasks if "host_state.py" in task.get("ansible.builtin.raw", "")]
+    assert len(reads) == 1
+    assert f"{{{{ __{name}_setup_state | to_json | quote }}}}" in reads[0]
+    assert "role_path ~ '/../../plugins/modules/host_state.py'" in reads[0]
+    assert variables[f"__{name}_setup_state_now"].startswith(f"{{{{ __{name}_setup_state_read.stdout_lines | last")
+
+
+def test_the_file_run_as_a_script_answers_as_the_module(tmp_path):
+    """python3 -c <host_state.py> <options as JSON>, as the roles run it over raw: the module's answer."""
+    (tmp_path / "file").write_text("content\n")
+    (tmp_path / "link").symlink_to(tmp_path / "file")
+    me = pwd.getpwuid(os.getuid()).pw_name
+    params = {"users": [me, "djangoops-nobody"], "groups": ["root"], "paths": [str(tmp_path), str(tmp_path / "link")]}
+    params["files"] = [str(tmp_path / "file"), str(tmp_path / "missing")]
+    done = subprocess.run(
+        ["python3", "-c", (ROOT / "plugins" / "modules" / "host_state.py").read_text(), json.dumps(params)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    answer = json.loads(done.stdout.splitlines()[-1])
+    expected = host_state.read(FakeModule({}), {kind: params.get(kind, []) for kind in KINDS})
+    assert answer == expected
+    assert answer["state"]["users"]["djangoops-nobody"] == "absent"
+    assert answer["state"]["files"][str(tmp_path / "file")]["sha256"] == hashlib.sha256(b"content\n").hexdigest()
+
+
+def test_the_script_s_failure_is_one_json_object_and_exit_1(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        host_state.ScriptHost().fail_json(msg="systemctl show failed: no bus", rc=1)
+    assert stopped.value.code == 1
+    assert json.loads(capsys.readouterr().out) == {"failed": True, "msg": "systemctl show failed: no bus", "rc": 1}
 
 
 def test_certificates_read_whether_they_stay_valid_long_enough(tmp_path):
