@@ -2,6 +2,7 @@
 which gunicorn's reload entry point calls once per deploy."""
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -216,3 +217,32 @@ def test_auto_reloads_a_master_of_the_current_release_when_forced(master):
         str((root / "releases" / "r1").resolve()),
     )
     assert ["reload", "notes.service"] in module.commands
+
+
+def _script(options: dict) -> subprocess.CompletedProcess:
+    """The module's file run as gunicorn's reload.yml runs it over raw: python3 -c <file> <options as JSON>."""
+    source = (ROOT / "plugins" / "modules" / "service_release.py").read_text()
+    return subprocess.run(["python3", "-c", source, json.dumps(options)], capture_output=True, text=True, check=False)
+
+
+def test_the_file_run_as_a_script_answers_in_check_mode_without_acting(tmp_path):
+    done = _script({"name": "notes.service", "directory": str(tmp_path), "action": "reload", "check_mode": True})
+    assert done.returncode == 0
+    assert json.loads(done.stdout.splitlines()[-1]) == {"changed": True}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"directory": "/srv"}, "missing required arguments: name"),
+        ({"name": "notes.service", "directory": "/srv", "action": "stop"}, "value of action must be one of"),
+        ({"name": "notes.service", "directory": "/srv", "action": "auto"}, "missing: venv"),
+        ({"name": "notes.service", "directory": "/nonexistent-djangoops"}, "is not a directory"),
+    ],
+)
+def test_the_script_refuses_bad_options_with_one_json_object_and_exit_1(options, message):
+    done = _script(options)
+    assert done.returncode == 1
+    answer = json.loads(done.stdout.splitlines()[-1])
+    assert answer["failed"] is True
+    assert message in answer["msg"]

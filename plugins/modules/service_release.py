@@ -2,11 +2,18 @@
 """Reload or restart a systemd service, then wait until its main process and every child run in a directory."""
 
 import glob
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 import time
 
-from ansible.module_utils.basic import AnsibleModule
+try:
+    from ansible.module_utils.basic import AnsibleModule
+except ImportError:  # run as a script by the host's python3, which has no Ansible (ScriptHost)
+    AnsibleModule = None
 
 DOCUMENTATION = r"""
 ---
@@ -22,6 +29,10 @@ description:
     not active or already runs I(directory) from I(venv); a restart when its main process runs another
     virtualenv; else a reload), so a deploy reads and reloads in one call.
   - In check mode it reports the change and does nothing (I(action=auto) reads the service and decides first).
+  - The file also runs as a script with the host's python3 and the options as one JSON object (with
+    C(check_mode)), for a call over M(ansible.builtin.raw) without a module around it (gunicorn's reload on
+    every run). Given the file's text and that object (C(python3 -c <text> <object>)), it prints the same
+    answer as JSON.
 version_added: "1.0.0"
 author: djangoops
 options:
@@ -210,6 +221,38 @@ def run(module) -> dict:
     return {"changed": True, **decided, "main_pid": pid, "directory": target}
 
 
+class ScriptHost:
+    """What run() asks of AnsibleModule, for the file run as a script: `python3 -c <this file> <options as JSON>`
+    (with "check_mode"), over raw (gunicorn's reload on every run: no module around it, about 0.2 s less over
+    SSH). It prints the module's answer as one JSON object, on the last line of its output; a failure exits 1."""
+
+    def __init__(self, options: dict):
+        options = dict(options)
+        self.check_mode = bool(options.pop("check_mode", False))
+        self.params = {"action": "reload", "venv": None, "force": False, "checked": "", "timeout": 60, **options}
+        missing = [name for name in ("name", "directory") if not self.params.get(name)]
+        if missing:
+            self.fail_json(msg=f"missing required arguments: {', '.join(missing)}")
+        if self.params["action"] not in ("reload", "restart", "auto"):
+            self.fail_json(msg=f"value of action must be one of: reload, restart, auto, got: {self.params['action']}")
+        if self.params["action"] == "auto" and not self.params["venv"]:
+            self.fail_json(msg="action is auto but all of the following are missing: venv")
+
+    def run_command(self, argv):
+        done = subprocess.run(argv, capture_output=True, text=True, errors="replace", check=False)
+        return done.returncode, done.stdout, done.stderr
+
+    def get_bin_path(self, name, required=False):
+        found = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/bin:/sbin:/bin")
+        if not found and required:
+            self.fail_json(msg=f"Failed to find required executable {name}")
+        return found
+
+    def fail_json(self, msg, **kwargs):
+        print(json.dumps({"failed": True, "msg": msg, **kwargs}))
+        sys.exit(1)
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -228,4 +271,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[0] == "-c":
+        print(json.dumps(run(ScriptHost(json.loads(sys.argv[1])))))
+    else:
+        main()
