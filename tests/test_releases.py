@@ -3,6 +3,7 @@
 discard use them: the links, the commit a version names, what blocks a switch, check mode."""
 
 import importlib.util
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -172,3 +173,20 @@ def test_info_resolves_a_version_and_names_the_release_holding_it_current_first(
 def test_info_of_a_base_directory_that_does_not_exist_reads_as_empty(tmp_path):
     state = release_info.info(str(tmp_path / "new"), "", "")
     assert (state["current_type"], state["releases"], state["leftovers"]) == ("none", {}, [])
+
+
+def test_info_run_as_app_code_runs_it_answers_as_the_module(app, cache):
+    """module_utils/releases.py's text, then release_info.py's, as one script: python3 -c <text> <options as JSON>
+    (app_code's fetch.yml over raw; the host's python3 has no Ansible to import)."""
+    repo, _first, _second = cache
+    text = (ROOT / "plugins" / "module_utils" / "releases.py").read_text()
+    text += (ROOT / "plugins" / "modules" / "release_info.py").read_text()
+    options = {"root": str(app), "cache": str(repo), "version": "main"}
+    done = subprocess.run(
+        ["/usr/bin/python3", "-c", text, json.dumps(options)], capture_output=True, text=True, check=True
+    )
+    answer = json.loads(done.stdout.splitlines()[-1])
+    expected = release_info.info(str(app), str(repo), "main")
+    del answer["stamp"], expected["stamp"]  # the host's clock, read once by each
+    assert answer == {"changed": False, **expected}
+    assert answer["sha"]

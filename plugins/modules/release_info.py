@@ -1,8 +1,14 @@
 #!/usr/bin/python
 """Read an app's releases, its current and previous links and, optionally, the commit a version names."""
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.djangoops.django.plugins.module_utils.releases import holding, read, resolve
+import json
+import sys
+
+try:
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.djangoops.django.plugins.module_utils.releases import holding, read, resolve
+except ImportError:  # run as a script by the host's python3, after the text of module_utils/releases.py
+    AnsibleModule = None
 
 DOCUMENTATION = r"""
 ---
@@ -10,6 +16,9 @@ module: release_info
 short_description: The releases of an app, its current and previous release, and the commit a version names
 description:
   - Reads the app's base directory (I(root)) in one call; changes nothing and supports check mode.
+  - The text of C(module_utils/releases.py) followed by this file's also runs as a script with the host's python3
+    and the options as one JSON object, for a call over M(ansible.builtin.raw) without a module around it
+    (app_code on every run); it prints the same answer as JSON.
   - With I(version), resolves it in the bare repository I(cache) (C(git rev-parse --verify <version>^{commit}),
     so an annotated tag gives its commit) and names the release that already holds that commit.
   - A base directory that does not exist yet reads as empty (check mode on a new host).
@@ -97,4 +106,12 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[0] == "-c":
+        options = json.loads(sys.argv[1])
+        print(
+            json.dumps(
+                {"changed": False, **info(options["root"], options.get("cache", ""), options.get("version", ""))}
+            )
+        )
+    else:
+        main()
