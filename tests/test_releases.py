@@ -5,6 +5,7 @@ discard use them: the links, the commit a version names, what blocks a switch, c
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -190,3 +191,38 @@ def test_info_run_as_app_code_runs_it_answers_as_the_module(app, cache):
     del answer["stamp"], expected["stamp"]  # the host's clock, read once by each
     assert answer == {"changed": False, **expected}
     assert answer["sha"]
+
+
+def _switch_script(options: dict) -> subprocess.CompletedProcess:
+    """module_utils/releases.py's text, then release_switch.py's, as app_code's switch.yml runs it over raw."""
+    text = (ROOT / "plugins" / "module_utils" / "releases.py").read_text()
+    text += (ROOT / "plugins" / "modules" / "release_switch.py").read_text()
+    return subprocess.run(["/usr/bin/python3", "-c", text, json.dumps(options)], capture_output=True, text=True)
+
+
+def test_the_switch_run_as_a_script_answers_as_the_module_and_switches(app, tmp_path_factory):
+    twin = tmp_path_factory.mktemp("twin") / "app"
+    shutil.copytree(app, twin, symlinks=True)
+    done = _switch_script({"root": str(app), "release": "r2", "check_mode": False})
+    assert done.returncode == 0
+    answer = json.loads(done.stdout.splitlines()[-1])
+    expected = release_switch.switch(str(twin), "r2", False)
+    for state in (answer, expected):
+        state.pop("diff")  # names its root
+    assert answer == expected
+    assert links(app) == links(twin) == {"current": "releases/r2", "previous": "releases/r1"}
+
+
+def test_the_switch_script_in_check_mode_changes_nothing(app):
+    before = links(app)
+    done = _switch_script({"root": str(app), "release": "r2", "check_mode": True})
+    assert json.loads(done.stdout.splitlines()[-1])["changed"] is True
+    assert links(app) == before
+
+
+@pytest.mark.parametrize("release", ["../etc", ".."])
+def test_the_switch_script_refuses_a_path_on_stderr_and_exit_1(app, release):
+    done = _switch_script({"root": str(app), "release": release})
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "is not a release name" in done.stderr

@@ -1,10 +1,15 @@
 #!/usr/bin/python
 """Point an app's `current` link at a release and `previous` at the release it leaves, in one call."""
 
+import json
 import os
+import sys
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.djangoops.django.plugins.module_utils.releases import read
+try:
+    from ansible.module_utils.basic import AnsibleModule
+    from ansible_collections.djangoops.django.plugins.module_utils.releases import read
+except ImportError:  # run as a script by the host's python3, after the text of module_utils/releases.py
+    AnsibleModule = None
 
 DOCUMENTATION = r"""
 ---
@@ -19,6 +24,10 @@ description:
     in the message. A release counts when its C(REVISION) file names a commit.
   - In check mode it reports the switch and changes nothing; a release that does not exist yet does not
     block it (a real run would have made it). With C(--diff) it shows the links' targets before and after.
+  - The text of C(module_utils/releases.py) followed by this file's also runs as a script with the host's python3
+    and the options as one JSON object (with C(check_mode)), for a call over M(ansible.builtin.raw) without a
+    module around it (app_code's activation when a run shows no diff). It prints the same answer as JSON; a
+    refusal or a failure is its message on stderr and exit status 1.
 version_added: "1.0.0"
 author: djangoops
 options:
@@ -134,6 +143,29 @@ def links_text(current: str, previous: str) -> str:
     return "".join(f"{name} -> releases/{target}\n" for name, target in pairs if target)
 
 
+def refusal(release: str) -> str:
+    """Why a release name is refused ("" when it is a name under releases/)."""
+    if "/" in release or release in {".", ".."}:
+        return f"release: '{release}' is not a release name (a directory under releases/)"
+    return ""
+
+
+def script(options: dict) -> int:
+    """The file run as a script (app_code over raw): the answer as one JSON object on stdout, or the failure's
+    message on stderr and exit 1."""
+    root, release = options["root"], options.get("release", "")
+    refused = refusal(release)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
+    try:
+        print(json.dumps(switch(root, release, bool(options.get("check_mode")))))
+    except OSError as error:
+        print(f"Could not switch the links in {root}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -143,8 +175,8 @@ def main():
         supports_check_mode=True,
     )
     release = module.params["release"]
-    if "/" in release or release in {".", ".."}:
-        module.fail_json(msg=f"release: '{release}' is not a release name (a directory under releases/)")
+    if refusal(release):
+        module.fail_json(msg=refusal(release))
     try:
         module.exit_json(**switch(module.params["root"], release, module.check_mode))
     except OSError as error:
@@ -152,4 +184,6 @@ def main():
 
 
 if __name__ == "__main__":
+    if sys.argv[0] == "-c":
+        sys.exit(script(json.loads(sys.argv[1])))
     main()
