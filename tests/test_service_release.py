@@ -150,6 +150,16 @@ def master(tmp_path):
     proc = subprocess.Popen(
         [str(venv / "bin" / "python"), "-c", "import time; time.sleep(60)"], cwd=tmp_path / "releases" / "r1"
     )
+    # Until the child has exec'd, /proc shows the forked test runner (its argv, its directory): wait for the master.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            argv0 = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            argv0 = ""
+        if argv0 == str(venv / "bin" / "python"):
+            break
+        time.sleep(0.01)
     yield proc, tmp_path
     proc.kill()
     proc.wait()
