@@ -7,9 +7,9 @@ systemd itself opens (root-only; the program, readable by the service's user, si
 
 sandbox_run.py SPEC, SPEC being JSON: {"unit": name prefix, "description": str, "properties":
 ["User=app", "ProtectSystem=strict", ...], "timeout": seconds, "python": interpreter, "program":
-source, "args": [...], "stdin": true to hand this script's stdin to the program}. Prints the
-program's stdout and stderr, then exits 0 when the program succeeded, 1 otherwise. "stdin_text" (a str) is
-handed to the program instead, for a caller that has no stdin to give (ansible.builtin.raw).
+source, "args": [...], "stdin_text": the program's stdin (a str; "" for none: the role runs this over
+ansible.builtin.raw, which has no stdin to give)}. Prints the program's stdout and stderr, then exits 0 when
+the program succeeded, 1 otherwise.
 """
 
 import json
@@ -84,9 +84,7 @@ def run(spec: dict, stdin: str) -> int:
 
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
-    if "stdin_text" in spec:
-        return run(spec, spec["stdin_text"])
-    return run(spec, sys.stdin.read() if spec.get("stdin") else "")
+    return run(spec, spec.get("stdin_text", ""))
 
 
 if __name__ == "__main__":
