@@ -132,7 +132,9 @@ def test_each_role_names_every_kind_of_state_its_setup_reads(name):
     assert len(reads) == 1
     assert f"{{{{ __{name}_setup_state | to_json | quote }}}}" in reads[0]
     assert "role_path ~ '/../../plugins/modules/host_state.py'" in reads[0]
-    assert variables[f"__{name}_setup_state_now"].startswith(f"{{{{ __{name}_setup_state_read.stdout_lines | last")
+    assert variables[f"__{name}_setup_state_now"].strip() == (
+        f"{{{{ __{name}_setup_state_read | default({{}}) | djangoops.django.script_answer }}}}"
+    )
 
 
 def test_the_file_run_as_a_script_answers_as_the_module(tmp_path):
