@@ -9,7 +9,7 @@ import re
 import shlex
 
 import pytest
-from test_postgresql import CLIENT_ROOT_CERT, CONVERGE_VARS, PASSWORDS, SSL_DIR, VERSIONS, is_networked, login
+from test_postgresql import CLIENT_ROOT_CERT, CONVERGE_VARS, PASSWORDS, SSL_DIR, VERSIONS, is_networked, login, sql
 
 RECORD = "/etc/ansible/facts.d/djangoops_setup_postgresql.fact"
 SKIPPED = "djangoops_setup_postgresql.fact): skipped"
@@ -43,6 +43,15 @@ def converge(host, run_playbook):
 def recorded(converge):
     """The host as the recorded setup left it: verified repairs what earlier tests changed, and records it."""
     converge("verified")
+
+
+# The modules that manage users and databases: listed only when the read of the server finds something to do.
+DATA_TASKS = [
+    "postgresql : Create the database users and set their passwords",
+    "postgresql : Create the databases",
+    "postgresql : Let each database's owner create objects in its public schema",
+    "postgresql : Create the databases' extensions",
+]
 
 
 def changed_count(stdout: str, name: str) -> int:
@@ -119,6 +128,39 @@ def test_a_password_change_is_applied_with_the_setup_skipped(host, converge, rec
         result = converge("changed")
     assert SKIPPED in result.stdout
     assert login(host, "app", PASSWORDS["app"], "SELECT 1").rc == 0
+
+
+def listed_data_tasks(stdout: str) -> list[str]:
+    return [task for task in DATA_TASKS if f"TASK [{task}]" in stdout]
+
+
+def test_users_and_databases_as_the_server_has_them_run_no_module(host, converge, recorded):
+    result = converge("changed")
+    assert "TASK [postgresql : Read the users and databases as the server has them]" in result.stdout
+    assert listed_data_tasks(result.stdout) == []
+    assert changed_count(result.stdout, host.backend.name) == 0
+
+
+def test_users_and_databases_changed_by_hand_are_repaired(host, converge, recorded):
+    sql(host, "ALTER ROLE app PASSWORD 'changed-by-hand' NOCREATEDB")
+    sql(host, "REVOKE CREATE ON SCHEMA public FROM app", database="app")
+    sql(host, "DROP EXTENSION citext", database="app")
+    assert login(host, "app", PASSWORDS["app"], "SELECT 1").rc != 0
+
+    result = converge("changed")
+    assert SKIPPED in result.stdout
+    assert listed_data_tasks(result.stdout) == DATA_TASKS
+    assert "changed-by-hand" not in result.stdout
+    assert login(host, "app", PASSWORDS["app"], "SELECT 1").rc == 0
+    assert sql(host, "SELECT rolcreatedb FROM pg_roles WHERE rolname = 'app'") == "t"
+    grants = "SELECT privilege_type FROM pg_namespace, aclexplode(nspacl) AS acl"
+    grants += " WHERE nspname = 'public' AND pg_get_userbyid(acl.grantee) = 'app' ORDER BY 1"
+    assert sql(host, grants, database="app").split() == ["CREATE", "USAGE"]
+    assert "citext" in sql(host, "SELECT extname FROM pg_extension", database="app").split()
+    # Repaired: the next run finds nothing to do.
+    result = converge("changed")
+    assert listed_data_tasks(result.stdout) == []
+    assert changed_count(result.stdout, host.backend.name) == 0
 
 
 def test_changed_runs_the_setup_when_a_recorded_certificate_nears_its_expiry(host, converge, recorded):
