@@ -45,10 +45,10 @@ SELECT json_build_object(
 """
 
 
-def ask(port: int, database: str, query: str, names: list[str] | None = None):
+def ask(port: int, database: str, query: str, names: list[str] = ()):
     """One query's JSON answer, from psql as the postgres user (peer authentication over the socket)."""
     command = ["runuser", "-u", "postgres", "--", "psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-p", str(port)]
-    command += ["-d", database, "-v", "names=" + ",".join(names or []), "-f", "-"]
+    command += ["-d", database, "-v", "names=" + ",".join(names), "-f", "-"]
     done = subprocess.run(command, input=query, capture_output=True, text=True, cwd="/", check=False)
     if done.returncode != 0:
         raise RuntimeError((done.stderr or done.stdout).strip() or f"psql exited with {done.returncode}")
@@ -57,8 +57,8 @@ def ask(port: int, database: str, query: str, names: list[str] | None = None):
 
 def read(options: dict) -> dict:
     port = int(options["port"])
-    users = ask(port, "postgres", ROLES, options.get("users") or []) if options.get("users") else {}
-    databases = ask(port, "postgres", DATABASES, options.get("databases") or []) if options.get("databases") else {}
+    users = ask(port, "postgres", ROLES, options["users"]) if options.get("users") else {}
+    databases = ask(port, "postgres", DATABASES, options["databases"]) if options.get("databases") else {}
     for name, found in sorted(databases.items()):
         found.update(ask(port, name, IN_DATABASE))
     return {"users": users, "databases": databases}
