@@ -3,10 +3,12 @@
 # plain script, with no checks, no idempotence and no rollback. Run as root inside a fresh test container:
 #   podman cp tools/bench.floor.sh <container>:/usr/local/sbin/bench-floor
 #   podman exec -e BENCH_DB_PASSWORD=... <container> bash /usr/local/sbin/bench-floor cold|deploy
-# cold:   what site.yml installs (the same Debian packages), the app user and directories, a bare cache of
-#         the repository, a release, a virtualenv with the requirements, the database and its owner, the
-#         environment file, migrate, collectstatic, the admin user, Gunicorn under systemd, a self-signed
-#         certificate, nginx in front; then /healthz answers with the release's sha.
+# cold:   what site.yml installs (the same Debian packages), the firewall (nftables: SSH, HTTP and HTTPS
+#         in, the rest dropped), PostgreSQL with TLS (a CA and a server certificate it signs), the role's
+#         memory settings and pg_hba.conf (a restart), the app user and directories, a bare cache of the
+#         repository, a release, a virtualenv with the pinned pip, setuptools and wheel and the requirements,
+#         the database and its owner, the environment file, migrate, collectstatic, the admin user, Gunicorn
+#         under systemd, a self-signed certificate, nginx in front; then /healthz answers with the release's sha.
 # deploy: the commit app_version names now, into a new release with the existing virtualenv (requirements
 #         unchanged), migrate, collectstatic, `current` switched with `mv -T`, Gunicorn reloaded (HUP);
 #         then /healthz answers with the new sha, as the playbook's health check requires.
@@ -19,6 +21,8 @@ domain=${BENCH_DOMAIN:-localhost}
 project_dir=${BENCH_PROJECT_DIR:-example}
 settings=${BENCH_SETTINGS_MODULE:-mysite.settings}
 db_password=${BENCH_DB_PASSWORD:?BENCH_DB_PASSWORD is required}
+# The versions python_venv installs into a virtualenv before the requirements (tools/bench.py reads its defaults).
+pip_pins=${BENCH_PIP_PINS:-}
 admin_password=${BENCH_ADMIN_PASSWORD:-$db_password}
 root=/srv/$app
 cache=$root/repo.git
@@ -83,11 +87,71 @@ sys.exit("/healthz did not answer with " + sha)
 EOF
 }
 
+# The firewall role's ruleset, in short: SSH, HTTP and HTTPS in, loopback, ping and what IPv6 needs; the rest dropped.
+firewall() {
+  cat >/etc/nftables.conf <<'EOF'
+#!/usr/sbin/nft -f
+table inet bench
+delete table inet bench
+table inet bench {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		tcp dport 22 accept
+		ct state established,related accept
+		ct state invalid drop
+		iif "lo" accept
+		icmp type echo-request accept
+		icmpv6 type { echo-request, mld-listener-query } accept
+		icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } ip6 hoplimit 255 accept
+		tcp dport { 80, 443 } accept
+	}
+}
+EOF
+  nft -c -f /etc/nftables.conf
+  systemctl enable -q --now nftables.service
+}
+
+# What the postgresql role adds to Debian's cluster: TLS from a CA of its own, memory settings from the host's RAM,
+# SCRAM for passwords, its pg_hba.conf; then the restart those settings need.
+postgresql_tls() {
+  local version dir ssl=/etc/postgresql/bench-ssl memory_mb
+  version=$(ls /etc/postgresql)
+  dir=/etc/postgresql/$version/main
+  install -d -m 0755 "$ssl"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj "/CN=$app PostgreSQL CA" -keyout "$ssl/ca.key" -out "$ssl/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+    -keyout "$ssl/server.key" -out "$ssl/server.csr" 2>/dev/null
+  openssl x509 -req -in "$ssl/server.csr" -CA "$ssl/ca.crt" -CAkey "$ssl/ca.key" -CAcreateserial -days 825 \
+    -extfile <(echo "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1") -out "$ssl/server.crt" 2>/dev/null
+  chown postgres:postgres "$ssl/server.key" "$ssl/server.crt"
+  chmod 0600 "$ssl/server.key" "$ssl/ca.key"
+  memory_mb=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024))
+  cat >"$dir/conf.d/50-bench.conf" <<EOF
+listen_addresses = 'localhost'
+shared_buffers = '$((memory_mb / 4 < 8192 ? memory_mb / 4 : 8192))MB'
+effective_cache_size = '$((memory_mb * 3 / 4))MB'
+password_encryption = 'scram-sha-256'
+ssl = on
+ssl_cert_file = '$ssl/server.crt'
+ssl_key_file = '$ssl/server.key'
+EOF
+  cat >"$dir/pg_hba.conf" <<EOF
+local all postgres peer
+local all all peer
+hostssl $app $app 127.0.0.1/32 scram-sha-256
+hostssl $app $app ::1/128 scram-sha-256
+EOF
+  systemctl restart postgresql
+}
+
 cold() {
   apt-get update -qq
   # The packages site.yml installs, with the same choice of recommends per role.
-  apt-get install -y -qq postgresql python3-psycopg2 nginx python3-cryptography >/dev/null
+  apt-get install -y -qq nftables postgresql python3-psycopg2 nginx python3-cryptography >/dev/null
   apt-get install -y -qq --no-install-recommends git openssh-client python3 python3-venv acl >/dev/null
+  firewall
+  postgresql_tls
 
   useradd --system --user-group --home-dir "$root" --shell /usr/sbin/nologin "$app"
   install -d -o "$app" -g "$app" "$root" "$root/releases" "$root/shared" "$root/shared/static" \
@@ -99,6 +163,10 @@ cold() {
 
   venv=$(venv_of "$release")
   runuser -u "$app" -- python3 -m venv "$venv"
+  if [ -n "$pip_pins" ]; then
+    # shellcheck disable=SC2086
+    runuser -u "$app" -- "$venv/bin/pip" install -q --disable-pip-version-check $pip_pins
+  fi
   runuser -u "$app" -- "$venv/bin/pip" install -q --disable-pip-version-check -r "$release/$project_dir/requirements.txt"
   ln -s "$venv" "$release/.venv"
 

@@ -40,6 +40,8 @@ CACHE = Path(os.environ.get("DJANGOOPS_CACHE", Path.home() / ".cache" / "djangoo
 IMAGE = "localhost/djangoops-debian12:latest"
 SITE = "bench-site"
 SCRIPT = "bench-script"
+# Ansible's own floor: tools/bench.lean.yml, the plain script's steps as plain module tasks.
+LEAN = "bench-lean"
 # The split of the cluster scenario (db / app x 2 / web), the same settings as bench-site, on a network of its own.
 CLUSTER = {"bench-db1": "dbservers", "bench-app1": "appservers", "bench-app2": "appservers", "bench-web1": "webservers"}
 NETWORK = "djangoops-bench"
@@ -241,6 +243,7 @@ class Bench:
         self.logs = CACHE / "bench"
         self.inventory = work / "inventory"
         self.cluster_inventory = work / "cluster-inventory"
+        self.lean_inventory = work / "lean-inventory"
         self.bare = work / "repo.git"
         self.facts_play = work / "facts.yml"
         self.db_password = secrets.token_hex(12)
@@ -341,7 +344,9 @@ class Bench:
         """tools/bench.floor.sh <step> in bench-script, timed."""
         start = time.monotonic()
         password = f"BENCH_DB_PASSWORD={self.db_password}"
-        self.sh("podman", "exec", "-e", password, SCRIPT, "bash", "/usr/local/sbin/bench-floor", step, capture=False)
+        pins = f"BENCH_PIP_PINS={' '.join(pip_pins())}"
+        self.sh("podman", "exec", "-e", password, "-e", pins, SCRIPT, "bash", "/usr/local/sbin/bench-floor", step,
+                capture=False)  # fmt: skip
         seconds = time.monotonic() - start
         print(f"  floor {step}: {seconds:.1f} s", file=sys.stderr)
         return seconds
@@ -389,6 +394,7 @@ class Bench:
         }
         one_host = {group: [SITE] for group in ("dbservers", "appservers", "webservers")}
         self.write_inventory(self.inventory, one_host, site_vars, connection)
+        self.write_inventory(self.lean_inventory, {"lean": [LEAN]}, site_vars, connection)
         # Several app hosts share one SECRET_KEY; nginx reaches Gunicorn over TCP from another host.
         cluster_vars = {**site_vars, "app_secret_key": secrets.token_urlsafe(48), "app_tcp_port": 8000}
         groups: dict[str, list[str]] = {}
@@ -397,9 +403,9 @@ class Bench:
         self.write_inventory(self.cluster_inventory, groups, cluster_vars, connection)
 
         self.remove_containers()
-        for name in (SITE, SCRIPT):
+        for name in (SITE, SCRIPT, LEAN):
             self.start_container(name)
-        for name in (SITE, SCRIPT):
+        for name in (SITE, SCRIPT, LEAN):
             self.wait_for_systemd(name)
         self.sh("podman", "cp", str(REPO / "tools" / "bench.floor.sh"), f"{SCRIPT}:/usr/local/sbin/bench-floor")
 
@@ -484,6 +490,8 @@ class Bench:
         print("bench: cold runs", file=sys.stderr)
         runs["cold site.yml"] = self.playbook("site-cold", site)
         cold_floor = self.floor("cold")
+        lean, lean_pins = REPO / "tools" / "bench.lean.yml", ("-e", json.dumps({"lean_pip_pins": pip_pins()}))
+        runs["cold lean playbook"] = self.playbook("lean-cold", lean, *lean_pins, inventory=self.lean_inventory)
         missing = self.manual_packages(SITE) - self.manual_packages(SCRIPT)
         if missing:
             why = " (python3-apt: Ansible's apt module installs it for itself)" if "python3-apt" in missing else ""
@@ -493,6 +501,8 @@ class Bench:
         facts_ssh = self.median_run("facts-ssh", self.facts_play)
         runs["no-op site.yml"] = self.playbook("site-noop", site)
         runs["no-op deploy.yml"] = self.playbook("deploy-noop", deploy)
+        runs["lean playbook again"] = self.playbook("lean-again", lean, *lean_pins, inventory=self.lean_inventory)
+        self.sh("podman", "rm", "-f", "-t", "5", LEAN)  # not running beside the measures below
 
         print("bench: no-op runs over podman exec", file=sys.stderr)
         facts_podman = self.median_run("facts-podman", self.facts_play, *podman)
@@ -546,13 +556,20 @@ class Bench:
         noop_deploy, new_deploy = runs["no-op deploy.yml"], runs["deploy.yml of a new commit"]
         static_name = static_nginx["path"].rsplit("/", 1)[-1]
         loops = f"{CONCURRENCY} clients"
+        lean_cold, lean_again = runs["cold lean playbook"], runs["lean playbook again"]
         rows += [
             Row("1. cold `site.yml` (SSH) / plain script", cold.seconds, cold_floor, "s", changes(cold)),
+            Row("1b. cold lean playbook (`tools/bench.lean.yml`, SSH) / plain script", lean_cold.seconds, cold_floor,
+                "s", changes(lean_cold)),
+            Row("1c. cold `site.yml` / the lean playbook (1. / 1b.)", cold.seconds, lean_cold.seconds, "s",
+                "what the roles add to Ansible's own cost"),
             Row("2. no-op `site.yml` (SSH) / facts-only play", noop_site.seconds, facts_ssh.seconds, "s",
                 changes(noop_site)),
             Row("2b. no-op `site.yml`: every setup run (`app_site_setup=always`) / 2.",
                 runs["no-op site.yml, every setup"].seconds, noop_site.seconds, "s",
                 changes(runs["no-op site.yml, every setup"])),
+            Row("2c. the lean playbook again (SSH) / facts-only play", lean_again.seconds, facts_ssh.seconds, "s",
+                changes(lean_again)),
             Row("3. no-op `deploy.yml` (SSH) / facts-only play", noop_deploy.seconds, facts_ssh.seconds, "s",
                 changes(noop_deploy)),
             Row("4. `deploy.yml` of a new commit (SSH) / plain script", new_deploy.seconds, deploy_floor, "s",
@@ -592,6 +609,19 @@ class Bench:
             rows.append(Row(f"{label}: db + 2 app + web / one host", run.seconds, one_host.seconds, "s",
                             changes(run) + note))  # fmt: skip
         return rows, runs, remarks
+
+
+def pip_pins() -> list[str]:
+    """The pip, setuptools and wheel python_venv installs into a virtualenv first (its defaults), as pip arguments."""
+    defaults = (REPO / "roles" / "python_venv" / "defaults" / "main.yml").read_text()
+    pins = []
+    for name in ("pip", "setuptools", "wheel"):
+        match = re.search(rf'^python_venv_{name}_version: "([^"]*)"$', defaults, re.MULTILINE)
+        if match is None:
+            raise BenchError(f"roles/python_venv/defaults/main.yml: no python_venv_{name}_version")
+        if match.group(1):
+            pins.append(f"{name}=={match.group(1)}")
+    return pins
 
 
 def _number(value: float | None, unit: str) -> str:
