@@ -121,11 +121,12 @@ def test_each_role_names_every_kind_of_state_its_setup_reads(name):
     """The record and the check of `<role>_setup: verified` pass the same manifest, every kind of it."""
     variables = yaml.safe_load((ROOT / "roles" / name / "vars" / "main.yml").read_text())
     assert set(variables[f"__{name}_setup_state"]) == MANIFEST
-    # The record: the module, each kind of the manifest.
-    tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / "setup_record.yml").read_text())
-    reads = [task["djangoops.django.host_state"] for task in tasks if "djangoops.django.host_state" in task]
-    assert len(reads) == 1
-    assert reads[0] == {kind: f"{{{{ __{name}_setup_state.{kind} }}}}" for kind in MANIFEST}
+    # The record: the module's file as a script over raw, given the whole manifest and where to record it.
+    tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / "setup.yml").read_text())
+    records = [task["ansible.builtin.raw"] for task in tasks if "'record_to'" in task.get("ansible.builtin.raw", "")]
+    assert len(records) == 1
+    assert f"__{name}_setup_state | combine({{'record_to': __{name}_setup_file, 'record': " in records[0]
+    assert "role_path ~ '/../../plugins/modules/host_state.py'" in records[0]
     # The check on every run: the module's file as a script over raw, given the whole manifest.
     tasks = yaml.safe_load((ROOT / "roles" / name / "tasks" / "setup_state.yml").read_text())
     reads = [task["ansible.builtin.raw"] for task in tasks if "host_state.py" in task.get("ansible.builtin.raw", "")]
@@ -155,6 +156,55 @@ def test_the_file_run_as_a_script_answers_as_the_module(tmp_path):
     assert answer == expected
     assert answer["state"]["users"]["djangoops-nobody"] == "absent"
     assert answer["state"]["files"][str(tmp_path / "file")]["sha256"] == hashlib.sha256(b"content\n").hexdigest()
+
+
+def _script(params: dict) -> dict:
+    done = subprocess.run(
+        ["python3", "-c", (ROOT / "plugins" / "modules" / "host_state.py").read_text(), json.dumps(params)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_record_to_writes_the_record_with_the_digest_once(tmp_path):
+    """A role's record after its setup: the read and the write in one call, rewritten only when it differs."""
+    (tmp_path / "file").write_text("content\n")
+    record = tmp_path / "facts.d" / "djangoops_setup_example.fact"
+    params = {"files": [str(tmp_path / "file")], "record_to": str(record), "record": {"fingerprint": "abc"}}
+    answer = _script(params)
+    assert answer["recorded"] is True
+    assert json.loads(record.read_text()) == {"fingerprint": "abc", "state": answer["digest"], "not_after": {}}
+    assert record.read_text().endswith("}\n")
+    assert oct(record.stat().st_mode & 0o7777) == "0o644"
+    assert oct(record.parent.stat().st_mode & 0o7777) == "0o755"
+    assert list(record.parent.iterdir()) == [record]  # no temporary file left beside it
+    # The same state and fingerprint: nothing written.
+    written = record.stat().st_mtime_ns
+    assert _script(params)["recorded"] is False
+    assert record.stat().st_mtime_ns == written
+    # A drift (the file's content) or another fingerprint: written again.
+    (tmp_path / "file").write_text("edited\n")
+    again = _script(params)
+    assert again["recorded"] is True
+    assert json.loads(record.read_text())["state"] == again["digest"] != answer["digest"]
+    assert _script({**params, "record": {"fingerprint": "def"}})["recorded"] is True
+    assert json.loads(record.read_text())["fingerprint"] == "def"
+    # A mode changed by hand: written again, with the record's mode.
+    record.chmod(0o600)
+    assert _script({**params, "record": {"fingerprint": "def"}})["recorded"] is True
+    assert oct(record.stat().st_mode & 0o7777) == "0o644"
+
+
+def test_without_record_to_nothing_is_written_and_check_mode_writes_nothing(tmp_path):
+    assert "recorded" not in _script({"paths": [str(tmp_path)]})
+    module = FakeModule({})
+    module.check_mode = True
+    record = tmp_path / "record.fact"
+    params = {kind: [] for kind in KINDS} | {"paths": [str(tmp_path)], "record_to": str(record), "record": {}}
+    assert host_state.read(module, params)["recorded"] is False
+    assert not record.exists()
 
 
 def test_the_script_s_failure_is_one_json_object_and_exit_1(capsys):
@@ -226,4 +276,4 @@ def test_the_documentation_parses_and_names_every_option():
     documentation = yaml.safe_load(host_state.DOCUMENTATION)
     yaml.safe_load(host_state.EXAMPLES)
     yaml.safe_load(host_state.RETURN)
-    assert set(documentation["options"]) == MANIFEST
+    assert set(documentation["options"]) == MANIFEST | {"record_to", "record"}

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 """Read, in one call, the state a role's host setup left: packages, accounts, paths, files, systemd units."""
 
+import contextlib
 import grp
 import hashlib
 import json
@@ -10,6 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 
 try:
     from ansible.module_utils.basic import AnsibleModule
@@ -29,7 +31,7 @@ description:
     them.
   - A role records the digest after its setup and, on a later run whose setup fingerprint is unchanged
     (C(<role>_setup=verified)), reads it again; a different digest means the host drifted and the setup runs.
-  - Reads only; supports check mode.
+  - Reads only, unless I(record_to) names a record to write; supports check mode (which writes nothing).
   - The file also runs as a script with the host's python3 and the options as one JSON object, for a call over
     M(ansible.builtin.raw) without a module around it (the roles' reads on every run). Given the file's text and
     that object (C(python3 -c <text> <object>)), it prints the same answer as JSON.
@@ -91,6 +93,18 @@ options:
     type: list
     elements: str
     default: []
+  record_to:
+    description:
+      - A file (a role's local fact) to write, after the read, I(record) into with the answer's C(state) (the
+        I(digest)) and C(not_after), as one JSON object owned by root, mode 0644, its directory made (0755) when
+        missing. Written atomically and only when its content (or owner, or mode) differs; not in check mode.
+      - What a role writes after its host setup, so that reading the state the setup left and recording it is one
+        call. Bookkeeping, not a change of the host, so I(changed) stays false.
+    type: path
+  record:
+    description: What I(record_to) holds besides C(state) and C(not_after), e.g. the setup's fingerprint.
+    type: dict
+    default: {}
 """
 
 EXAMPLES = r"""
@@ -120,6 +134,10 @@ not_after:
   type: dict
   returned: always
   sample: {"/etc/postgresql/djangoops-ssl/ca.crt": "2036-12-03T10:00:00Z"}
+recorded:
+  description: Whether I(record_to) was written (false when it already held the same, and in check mode).
+  type: bool
+  returned: when I(record_to) is given
 """
 
 
@@ -236,17 +254,52 @@ def host_state(module, params, not_after=None):
     return state
 
 
+def write_record(path, record):
+    """Write `record` into `path` as one line of JSON (root, 0644), atomically, unless the file holds it already.
+    True when it wrote."""
+    text = json.dumps(record, sort_keys=True) + "\n"
+    owner = 0 if os.geteuid() == 0 else os.geteuid()
+    try:
+        info = os.stat(path)
+        with open(path, encoding="utf-8") as stream:
+            if stream.read() == text and stat.S_IMODE(info.st_mode) == 0o644 and info.st_uid == owner:
+                return False
+    except FileNotFoundError:
+        pass
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+        os.chmod(directory, 0o755)
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".host_state-")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        if os.geteuid() == 0:
+            os.chown(temporary, 0, 0)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return True
+
+
 def read(module, params):
-    """The module's answer: digest, state and not_after."""
+    """The module's answer: digest, state and not_after; with record_to, whether it recorded them."""
     not_after = {}
     state = host_state(module, params, not_after)
     text = json.dumps(state, sort_keys=True, separators=(",", ":"))
-    return {
+    answer = {
         "changed": False,
         "digest": hashlib.sha256(text.encode()).hexdigest(),
         "state": state,
         "not_after": not_after,
     }
+    if params.get("record_to"):
+        record = {**(params.get("record") or {}), "state": answer["digest"], "not_after": not_after}
+        answer["recorded"] = not getattr(module, "check_mode", False) and write_record(params["record_to"], record)
+    return answer
 
 
 class ScriptHost:
@@ -275,6 +328,8 @@ def main():
     kinds = ("packages", "users", "groups", "paths", "files", "certificates", "units", "active_units")
     spec = {kind: {"type": "list", "elements": "str", "default": []} for kind in kinds}
     spec["certificates_valid_for"] = {"type": "int", "default": 0}
+    spec["record_to"] = {"type": "path"}
+    spec["record"] = {"type": "dict", "default": {}}
     module = AnsibleModule(
         argument_spec=spec,
         supports_check_mode=True,
