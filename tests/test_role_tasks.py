@@ -63,3 +63,21 @@ def test_the_setup_record_is_written_inside_the_setup_include(role):
     assert _records(main) == []
     assert len(_records(setup)) == 1
     assert not (ROOT / "roles" / role / "tasks" / "setup_record.yml").exists()
+
+
+def test_collectstatic_runs_in_the_release_checks_process():
+    """Django starts once for the release's checks and collectstatic (about 0.5 s a run saved): manage.yml starts no
+    collectstatic of its own, checks.yml asks files/release_checks.py for it (not in check mode) one host at a time,
+    and reports it in a task of its own name, before the migrations."""
+    django = ROOT / "roles" / "django"
+    manage = yaml.safe_load((django / "tasks" / "manage.yml").read_text())
+    assert not [task for task in _tasks(manage) if "collectstatic" in str(task)]
+    checks = yaml.safe_load((django / "tasks" / "checks.yml").read_text())
+    run = next(task for task in _tasks(checks) if "release_checks.py" in str(task.get("ansible.builtin.raw", "")))
+    assert run["vars"]["__django_checks_options"]["collectstatic"] == (
+        "{{ django_collectstatic | bool and not ansible_check_mode }}"
+    )
+    assert run["throttle"] == 1
+    names = [task.get("name") for task in _tasks(checks)]
+    assert names.index("Collect the static files") > names.index(run["name"])
+    assert 'wanted.get("collectstatic")' in (django / "files" / "release_checks.py").read_text()

@@ -1,15 +1,18 @@
-# Run by `manage.py shell -c` before the migrations: Django's deployment checks, the WSGI import and
-# the migration plan, in one process (each was a process of its own, and each started Django).
+# Run by `manage.py shell -c` before the migrations: Django's deployment checks, the WSGI import, the
+# migration plan and `collectstatic`, in one process (each was a process of its own, and each started Django).
 # Reads its inputs from stdin (JSON): check_deploy, fail_level, wsgi_application ("" skips the import),
-# migrate, superuser (a username, "" for none). Exits 3 when the deployment checks fail, printing
-# Django's findings on stderr; any other error (an import, the database) ends in its traceback.
+# migrate, superuser (a username, "" for none), collectstatic. Exits 3 when the deployment checks fail,
+# printing Django's findings on stderr (nothing is collected then); any other error (an import, the
+# database) ends in its traceback.
 # The last line of stdout is "djangoops-release-checks: " and a JSON object: {"unapplied": ["<app>.<migration>", ...],
 # "superuser_found": the superuser's username when a user has it already, else "" (also when the user
-# model's table is not migrated yet or may change: the superuser task then runs after the migrations)}.
+# model's table is not migrated yet or may change: the superuser task then runs after the migrations),
+# and with collectstatic, "collectstatic": {"output": what it printed, "error": why it failed, "" when it did not}}.
 import importlib
 import io
 import json
 import sys
+import traceback
 
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
@@ -63,5 +66,18 @@ if wanted.get("superuser"):
                 report["superuser_found"] = wanted["superuser"]
         except DatabaseError:
             pass  # no table yet (a first run): the superuser task runs after the migrations
+
+if wanted.get("collectstatic"):
+    # `manage.py collectstatic --noinput`, once the release passed the checks above. A failure (a file a stylesheet
+    # names that is missing, a STATIC_ROOT that cannot be written) is reported, not raised: the role's task named
+    # for it stops the run with it, before the migrations.
+    collected = io.StringIO()
+    try:
+        call_command("collectstatic", interactive=False, stdout=collected)
+        error = ""
+    except Exception as failure:  # any failure of the command is the task's to report
+        traceback.print_exc()
+        error = f"{type(failure).__name__}: {failure}"
+    report["collectstatic"] = {"output": collected.getvalue(), "error": error}
 
 print("djangoops-release-checks: " + json.dumps(report))
