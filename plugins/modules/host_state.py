@@ -258,11 +258,10 @@ def write_record(path, record):
     """Write `record` into `path` as one line of JSON (root, 0644), atomically, unless the file holds it already.
     True when it wrote."""
     text = json.dumps(record, sort_keys=True) + "\n"
-    owner = 0 if os.geteuid() == 0 else os.geteuid()
     try:
         info = os.stat(path)
         with open(path, encoding="utf-8") as stream:
-            if stream.read() == text and stat.S_IMODE(info.st_mode) == 0o644 and info.st_uid == owner:
+            if stream.read() == text and stat.S_IMODE(info.st_mode) == 0o644 and info.st_uid == os.geteuid():
                 return False
     except FileNotFoundError:
         pass
